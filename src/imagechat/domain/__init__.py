@@ -1,0 +1,1 @@
+"""Pure rules of imagechat: models, validation, permissions, events, SSO and tokens. No I/O."""

@@ -1,0 +1,17 @@
+"""Bounds on every value a client sends; the REST schema and the validators share them."""
+
+from __future__ import annotations
+
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_URL_ID = 512
+MAX_COMMENT = 2000
+MAX_NAME = 64
+MAX_PAGE_URL = 2048
+MAX_AVATAR_URL = 2048
+MAX_TENANT_ID = 64
+MAX_SSO_USER_DATA = 8192
+MAX_WS_MESSAGE_BYTES = 8192
+SSO_MAX_AGE_MS = 2 * 24 * 3600 * 1000
+SSO_MAX_SKEW_MS = 5 * 60 * 1000
+SESSION_TTL_SECONDS = 7 * 24 * 3600
+IDEMPOTENCY_TTL_SECONDS = 48 * 3600

@@ -1,0 +1,20 @@
+"""Wall-clock helpers: RFC 3339 UTC strings with milliseconds, and UTC days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_rfc3339(moment: datetime) -> str:
+    """`2026-11-26T10:00:00.000Z` for any aware or naive-UTC datetime."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def utc_day(moment: datetime | None = None) -> date:
+    return (moment or now()).astimezone(UTC).date()

@@ -1,0 +1,80 @@
+"""Value rules for everything a client sends. Each failure names the field and the rule."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+
+from imagechat.domain import limits
+from imagechat.domain.errors import Invalid
+
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def tenant_id(value: str) -> str:
+    if not _TENANT_ID.match(value):
+        raise Invalid(
+            "tenantId must be 1..64 characters of a-z, 0-9, '-' and '_', starting with a letter "
+            "or digit",
+            "invalid_tenant_id",
+        )
+    return value
+
+
+def url_id(value: str) -> str:
+    if not 1 <= len(value) <= limits.MAX_URL_ID:
+        raise Invalid(f"urlId must be 1..{limits.MAX_URL_ID} characters", "invalid_url_id")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise Invalid("urlId must not contain control characters", "invalid_url_id")
+    return value
+
+
+def coordinate(name: str, value: float) -> float:
+    """A percentage of the image's width or height: finite and within 0..100."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"{name} must be a number", "invalid_coordinate")
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise Invalid(f"{name} must be a finite percentage between 0 and 100", "invalid_coordinate")
+    return float(value)
+
+
+def comment_body(value: str) -> str:
+    """The comment as given (the protocol stores it verbatim) once its trimmed length fits."""
+    trimmed = len(value.strip())
+    if trimmed == 0:
+        raise Invalid("comment must not be empty", "invalid_comment")
+    if trimmed > limits.MAX_COMMENT:
+        raise Invalid(f"comment must be at most {limits.MAX_COMMENT} characters", "invalid_comment")
+    return value
+
+
+def display_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not 1 <= len(name) <= limits.MAX_NAME:
+        raise Invalid(f"name must be 1..{limits.MAX_NAME} characters", "invalid_name")
+    return name
+
+
+def broadcast_id(value: str) -> str:
+    """A UUID in its canonical lowercase form, so retries match however they are spelled."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise Invalid("broadcastId must be a UUID", "invalid_broadcast_id") from None
+
+
+def optional_url(name: str, value: str | None, max_length: int) -> str | None:
+    if value is None:
+        return None
+    if len(value) > max_length:
+        raise Invalid(f"{name} must be at most {max_length} characters", f"invalid_{name.lower()}")
+    return value
+
+
+def origin(value: str) -> str:
+    """An origin as browsers send it: scheme://host[:port], no path, no trailing slash."""
+    normalized = value.rstrip("/").lower()
+    if not re.match(r"^https?://[a-z0-9.\-\[\]:]+$", normalized):
+        raise Invalid(f"origin {value!r} must look like https://example.com", "invalid_origin")
+    return normalized

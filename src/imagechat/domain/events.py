@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -9,7 +10,20 @@ import orjson
 from imagechat.domain.models import Chat, Comment
 
 EventType = Literal["new-image-chat", "image-chat-updated", "deleted-image-chat"]
-Change = Literal["comment-added", "comment-edited", "comment-deleted", "moved", "resolved", "reopened"]
+Change = Literal[
+    "comment-added", "comment-edited", "comment-deleted", "moved", "resolved", "reopened"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """A committed event with its routing keys; `data` is exactly what subscribers receive."""
+
+    tenant_id: str
+    url_id: str
+    epoch: str
+    offset: int
+    data: bytes
 
 
 def new_chat(

@@ -27,9 +27,19 @@ def may_edit_comment(actor: User, comment: Comment) -> None:
 def may_delete_comment(actor: User, comment: Comment) -> None:
     """Deleting a comment: its author, and moderators and admins as moderation."""
     if actor.id != comment.author.id and not actor.is_staff:
-        raise Forbidden("only the comment's author or a moderator may do this", "not_comment_author")
+        raise Forbidden(
+            "only the comment's author or a moderator may do this", "not_comment_author"
+        )
 
 
 def may_read_usage(actor: User) -> None:
     if actor.role != "admin":
         raise Forbidden("usage is for admins only", "admin_only")
+
+
+def may_use_origin(tenant: Tenant, origin: str | None) -> None:
+    """A browser's Origin must be on the tenant's list, if it keeps one; servers send none."""
+    if origin is None or not tenant.origins:
+        return
+    if origin.rstrip("/").lower() not in tenant.origins:
+        raise Forbidden(f"origin {origin!r} is not allowed for this site", "origin_not_allowed")

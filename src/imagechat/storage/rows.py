@@ -17,7 +17,7 @@ _comment_author = users.alias("comment_author")
 _AUTHOR_COLUMNS = ("id", "name", "avatar_url", "role")
 
 
-def _author_columns(alias: sa.Alias, prefix: str) -> list[sa.Label[Any]]:
+def _author_columns(alias: Any, prefix: str) -> list[sa.Label[Any]]:
     return [alias.c[name].label(f"{prefix}_{name}") for name in _AUTHOR_COLUMNS]
 
 
@@ -36,14 +36,16 @@ def _user(row: Any, prefix: str) -> User:
     )
 
 
-CHAT_SELECT = sa.select(chats, *_author_columns(_chat_author, "author")).select_from(
+CHAT_SELECT = sa.select(chats, *_author_columns(_chat_author, "writer")).select_from(
     chats.join(
         _chat_author,
-        sa.and_(_chat_author.c.tenant_id == chats.c.tenant_id, _chat_author.c.id == chats.c.author_id),
+        sa.and_(
+            _chat_author.c.tenant_id == chats.c.tenant_id, _chat_author.c.id == chats.c.author_id
+        ),
     )
 )
 
-COMMENT_SELECT = sa.select(comments, *_author_columns(_comment_author, "author")).select_from(
+COMMENT_SELECT = sa.select(comments, *_author_columns(_comment_author, "writer")).select_from(
     comments.join(
         _comment_author,
         sa.and_(
@@ -62,7 +64,7 @@ def chat_from(row: Any) -> Chat:
         y=row.y,
         comment_count=row.comment_count,
         resolved=bool(row.resolved),
-        author=_user(row, "author"),
+        author=_user(row, "writer"),
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
         version=row.version,
@@ -74,7 +76,7 @@ def comment_from(row: Any) -> Comment:
         id=row.id,
         chat_id=row.chat_id,
         body=row.body,
-        author=_user(row, "author"),
+        author=_user(row, "writer"),
         created_at=utc(row.created_at),
         edited_at=utc(row.edited_at) if row.edited_at is not None else None,
     )

@@ -20,18 +20,20 @@ from imagechat.domain import validation
 from imagechat.domain.errors import Conflict, NotFound
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now
+from imagechat.domain.usage import UsageDelta
 from imagechat.storage import rows, writes
 from imagechat.storage.engine import create_engine, is_sqlite, normalize_url
 from imagechat.storage.migrate import migrate
 from imagechat.storage.tables import (
     channels,
     chats,
+    comments,
     events,
     idempotency_keys,
     tenants,
     usage_daily,
 )
-from imagechat.storage.writes import LoggedEvent, WriteOutcome, add_usage
+from imagechat.storage.writes import WriteOutcome, add_usage
 
 TENANT_CACHE_SECONDS = 5.0
 
@@ -52,15 +54,6 @@ class History:
     epoch: str
     offset: int
     events: list[bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class UsageDelta:
-    tenant_id: str
-    day: date
-    messages: int = 0
-    bandwidth: int = 0
-    peak_connections: int = 0
 
 
 class Store:
@@ -129,9 +122,12 @@ class Store:
             async with self._writer() as conn, conn.begin():
                 await conn.execute(
                     sa.insert(tenants).values(
-                        id=tenant.id, api_secret=tenant.api_secret,
+                        id=tenant.id,
+                        api_secret=tenant.api_secret,
                         origins=orjson.dumps(list(tenant.origins)).decode(),
-                        private=private, readonly=readonly, epoch=tenant.epoch,
+                        private=private,
+                        readonly=readonly,
+                        epoch=tenant.epoch,
                         created_at=now(),
                     )
                 )
@@ -163,8 +159,9 @@ class Store:
         async with self._read() as conn:
             head = await _channel_head(conn, tenant, url_id)
             result = await conn.execute(
-                rows.CHAT_SELECT.where(chats.c.tenant_id == tenant.id, chats.c.url_id == url_id)
-                .order_by(chats.c.created_at, chats.c.id)
+                rows.CHAT_SELECT.where(
+                    chats.c.tenant_id == tenant.id, chats.c.url_id == url_id
+                ).order_by(chats.c.created_at, chats.c.id)
             )
             found = [rows.chat_from(row) for row in result]
         return Snapshot(url_id, head.epoch, head.top_offset, found)
@@ -175,8 +172,9 @@ class Store:
             if chat is None:
                 raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
             result = await conn.execute(
-                rows.COMMENT_SELECT.where(rows.comments.c.chat_id == chat_id)
-                .order_by(rows.comments.c.created_at, rows.comments.c.id)
+                rows.COMMENT_SELECT.where(comments.c.chat_id == chat_id).order_by(
+                    comments.c.created_at, comments.c.id
+                )
             )
             return chat, [rows.comment_from(row) for row in result]
 
@@ -184,8 +182,9 @@ class Store:
         """What a client at (epoch, since) missed: every event, or `recovered: false`."""
         async with self._read() as conn:
             head = await _channel_head(conn, tenant, url_id)
+            # Without an epoch only offset 0 means anything: the start of whatever history is.
             recoverable = (
-                (epoch is None or epoch == head.epoch)
+                (epoch == head.epoch or (epoch is None and since == 0))
                 and head.history_floor <= since <= head.top_offset
                 and head.top_offset - since <= self.max_replay
             )
@@ -194,6 +193,32 @@ class Store:
             found = await _event_payloads(conn, head.id, since, head.top_offset)
         return History(True, head.epoch, head.top_offset, found)
 
+    async def head(self, tenant: Tenant, url_id: str) -> tuple[str, int]:
+        """(epoch, top offset) of a channel: where a subscriber without an offset starts."""
+        async with self.engine.connect() as conn:
+            head = await _channel_head(conn, tenant, url_id)
+        return head.epoch, head.top_offset
+
+    async def heads(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[str, int]]:
+        """(epoch, top offset) of many channels at once, for the live layer's periodic check."""
+        found: dict[tuple[str, str], tuple[str, int]] = {}
+        async with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                result = await conn.execute(
+                    sa.select(
+                        channels.c.tenant_id,
+                        channels.c.url_id,
+                        channels.c.epoch,
+                        channels.c.top_offset,
+                    ).where(sa.tuple_(channels.c.tenant_id, channels.c.url_id).in_(chunk))
+                )
+                for row in result:
+                    found[(row.tenant_id, row.url_id)] = (row.epoch, int(row.top_offset))
+        return found
+
     async def events_between(
         self, tenant_id: str, url_id: str, epoch: str, after: int, upto: int
     ) -> list[bytes] | None:
@@ -201,8 +226,9 @@ class Store:
         async with self._read() as conn:
             row = (
                 await conn.execute(
-                    sa.select(channels).where(channels.c.tenant_id == tenant_id,
-                                              channels.c.url_id == url_id)
+                    sa.select(channels).where(
+                        channels.c.tenant_id == tenant_id, channels.c.url_id == url_id
+                    )
                 )
             ).first()
             if row is None or row.epoch != epoch or row.history_floor > after:
@@ -253,7 +279,8 @@ class Store:
             head = await _channel_head(conn, tenant, url_id)
             await conn.execute(sa.delete(events).where(events.c.channel_id == head.id))
             await conn.execute(
-                sa.update(channels).where(channels.c.id == head.id)
+                sa.update(channels)
+                .where(channels.c.id == head.id)
                 .values(epoch=epoch, top_offset=0, history_floor=0)
             )
         return epoch
@@ -261,7 +288,9 @@ class Store:
     async def purge_idempotency(self, older_than: timedelta) -> int:
         async with self._writer() as conn, conn.begin():
             result = await conn.execute(
-                sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < now() - older_than)
+                sa.delete(idempotency_keys).where(
+                    idempotency_keys.c.created_at < now() - older_than
+                )
             )
         return int(result.rowcount or 0)
 
@@ -273,9 +302,11 @@ class Store:
         async with self._writer() as conn, conn.begin():
             for delta in deltas:
                 await add_usage(
-                    conn, delta.tenant_id,
+                    conn,
+                    delta.tenant_id,
                     datetime(delta.day.year, delta.day.month, delta.day.day, 12),
-                    messages=delta.messages, bandwidth=delta.bandwidth,
+                    messages=delta.messages,
+                    bandwidth=delta.bandwidth,
                     peak_connections=delta.peak_connections,
                 )
 
@@ -285,7 +316,8 @@ class Store:
             result = await conn.execute(
                 sa.select(usage_daily).where(
                     usage_daily.c.tenant_id == tenant_id,
-                    usage_daily.c.day >= first, usage_daily.c.day <= last,
+                    usage_daily.c.day >= first,
+                    usage_daily.c.day <= last,
                 )
             )
             by_day = {row.day: row for row in result}
@@ -293,14 +325,16 @@ class Store:
         day = first
         while day <= last:
             row = by_day.get(day)
-            days.append({
-                "day": day.isoformat(),
-                "pubSubMessageCount": int(row.pubsub_message_count) if row else 0,
-                "pubSubBandwidth": int(row.pubsub_bandwidth) if row else 0,
-                "conversationsCreated": int(row.conversations_created) if row else 0,
-                "commentsCreated": int(row.comments_created) if row else 0,
-                "peakConnections": int(row.peak_connections) if row else 0,
-            })
+            days.append(
+                {
+                    "day": day.isoformat(),
+                    "pubSubMessageCount": int(row.pubsub_message_count) if row else 0,
+                    "pubSubBandwidth": int(row.pubsub_bandwidth) if row else 0,
+                    "conversationsCreated": int(row.conversations_created) if row else 0,
+                    "commentsCreated": int(row.comments_created) if row else 0,
+                    "peakConnections": int(row.peak_connections) if row else 0,
+                }
+            )
             day += timedelta(days=1)
         return days
 
@@ -317,8 +351,9 @@ async def _channel_head(conn: AsyncConnection, tenant: Tenant, url_id: str) -> _
     """The channel's head; an image nobody wrote to yet is at offset 0 of the tenant's epoch."""
     row = (
         await conn.execute(
-            sa.select(channels).where(channels.c.tenant_id == tenant.id,
-                                      channels.c.url_id == url_id)
+            sa.select(channels).where(
+                channels.c.tenant_id == tenant.id, channels.c.url_id == url_id
+            )
         )
     ).first()
     if row is None:
@@ -326,7 +361,9 @@ async def _channel_head(conn: AsyncConnection, tenant: Tenant, url_id: str) -> _
     return _Head(row.id, row.epoch, int(row.top_offset), int(row.history_floor))
 
 
-async def _event_payloads(conn: AsyncConnection, channel_id: int, after: int, upto: int) -> list[bytes]:
+async def _event_payloads(
+    conn: AsyncConnection, channel_id: int, after: int, upto: int
+) -> list[bytes]:
     result = await conn.execute(
         sa.select(events.c.payload)
         .where(events.c.channel_id == channel_id, events.c.offset > after, events.c.offset <= upto)
@@ -346,4 +383,4 @@ def _tenant_from(row: Any) -> Tenant:
     )
 
 
-__all__ = ["History", "LoggedEvent", "Snapshot", "Store", "UsageDelta", "WriteOutcome"]
+__all__ = ["History", "Snapshot", "Store", "UsageDelta", "WriteOutcome"]

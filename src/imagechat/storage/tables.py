@@ -66,8 +66,9 @@ comments = sa.Table(
     "comments",
     metadata,
     sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("chat_id", sa.String(40), sa.ForeignKey("chats.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "chat_id", sa.String(40), sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("tenant_id", sa.String(64), nullable=False),
     sa.Column("author_id", sa.String(200), nullable=False),
     sa.Column("body", sa.Text, nullable=False),

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain import events, permissions
 from imagechat.domain.errors import Conflict, Invalid, NotFound
+from imagechat.domain.events import EncodedEvent
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now, utc_day
 from imagechat.storage import rows
@@ -24,29 +25,20 @@ from imagechat.storage.tables import (
     channels,
     chats,
     comments,
-    events as events_table,
     idempotency_keys,
     usage_daily,
     users,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """A committed event, ready to publish: the bytes are exactly what subscribers receive."""
-
-    tenant_id: str
-    url_id: str
-    epoch: str
-    offset: int
-    data: bytes
+from imagechat.storage.tables import (
+    events as events_table,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
     status: int
     body: bytes  # the JSON answer, stored for idempotent retries
-    event: LoggedEvent | None  # None when a retry was answered from the idempotency record
+    event: EncodedEvent | None  # None when a retry was answered from the idempotency record
 
 
 @dataclass(slots=True)
@@ -76,8 +68,13 @@ class Tx:
         """Lock the channel's head and take its next offset (the row lock orders writers)."""
         await self.conn.execute(
             upsert(self.conn, channels)
-            .values(tenant_id=self.tenant.id, url_id=url_id, epoch=self.tenant.epoch,
-                    top_offset=0, history_floor=0)
+            .values(
+                tenant_id=self.tenant.id,
+                url_id=url_id,
+                epoch=self.tenant.epoch,
+                top_offset=0,
+                history_floor=0,
+            )
             .on_conflict_do_nothing(index_elements=["tenant_id", "url_id"])
         )
         row = (
@@ -117,21 +114,34 @@ async def run(
         body = orjson.dumps(change.answer)
         await conn.execute(
             sa.insert(events_table).values(
-                channel_id=tx.channel_id, offset=tx.offset, epoch=tx.epoch,
-                type=change.event["type"], broadcast_id=broadcast_id, payload=data,
+                channel_id=tx.channel_id,
+                offset=tx.offset,
+                epoch=tx.epoch,
+                type=change.event["type"],
+                broadcast_id=broadcast_id,
+                payload=data,
                 created_at=moment,
             )
         )
         await conn.execute(
             sa.insert(idempotency_keys).values(
-                tenant_id=tenant.id, broadcast_id=broadcast_id, operation=operation_name,
-                status_code=change.status, response=body, created_at=moment,
+                tenant_id=tenant.id,
+                broadcast_id=broadcast_id,
+                operation=operation_name,
+                status_code=change.status,
+                response=body,
+                created_at=moment,
             )
         )
         if change.conversations or change.comments:
-            await add_usage(conn, tenant.id, moment, conversations=change.conversations,
-                            comments=change.comments)
-    event = LoggedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
+            await add_usage(
+                conn,
+                tenant.id,
+                moment,
+                conversations=change.conversations,
+                comments=change.comments,
+            )
+    event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
     return WriteOutcome(change.status, body, event)
 
 
@@ -140,17 +150,20 @@ async def stored_outcome(
 ) -> WriteOutcome | None:
     row = (
         await conn.execute(
-            sa.select(idempotency_keys.c.operation, idempotency_keys.c.status_code,
-                      idempotency_keys.c.response)
-            .where(idempotency_keys.c.tenant_id == tenant_id,
-                   idempotency_keys.c.broadcast_id == broadcast_id)
+            sa.select(
+                idempotency_keys.c.operation,
+                idempotency_keys.c.status_code,
+                idempotency_keys.c.response,
+            ).where(
+                idempotency_keys.c.tenant_id == tenant_id,
+                idempotency_keys.c.broadcast_id == broadcast_id,
+            )
         )
     ).first()
     if row is None:
         return None
     if row.operation != operation_name:
-        raise Conflict("this broadcastId was already used for another write",
-                       "broadcast_id_reused")
+        raise Conflict("this broadcastId was already used for another write", "broadcast_id_reused")
     return WriteOutcome(row.status_code, row.response, None)
 
 
@@ -168,9 +181,12 @@ async def add_usage(
     """Add to a tenant's counters for the UTC day of `moment`; peak keeps the maximum."""
     table = usage_daily
     statement = upsert(conn, table).values(
-        tenant_id=tenant_id, day=utc_day(moment),
-        conversations_created=conversations, comments_created=comments,
-        pubsub_message_count=messages, pubsub_bandwidth=bandwidth,
+        tenant_id=tenant_id,
+        day=utc_day(moment),
+        conversations_created=conversations,
+        comments_created=comments,
+        pubsub_message_count=messages,
+        pubsub_bandwidth=bandwidth,
         peak_connections=peak_connections,
     )
     greatest = sa.func.greatest if conn.dialect.name == "postgresql" else sa.func.max
@@ -194,14 +210,22 @@ async def add_usage(
 
 async def _upsert_user(conn: AsyncConnection, tenant_id: str, user: User, moment: datetime) -> None:
     statement = upsert(conn, users).values(
-        tenant_id=tenant_id, id=user.id, name=user.name, avatar_url=user.avatar_url,
-        role=user.role, updated_at=moment,
+        tenant_id=tenant_id,
+        id=user.id,
+        name=user.name,
+        avatar_url=user.avatar_url,
+        role=user.role,
+        updated_at=moment,
     )
     await conn.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "id"],
-            set_={"name": statement.excluded.name, "avatar_url": statement.excluded.avatar_url,
-                  "role": statement.excluded.role, "updated_at": statement.excluded.updated_at},
+            set_={
+                "name": statement.excluded.name,
+                "avatar_url": statement.excluded.avatar_url,
+                "role": statement.excluded.role,
+                "updated_at": statement.excluded.updated_at,
+            },
         )
     )
 
@@ -214,28 +238,57 @@ def new_id() -> str:
 
 
 def create_chat(
-    actor: User, broadcast_id: str, url_id: str, x: float, y: float, body: str,
-    page_url: str | None, image_src: str | None,
+    actor: User,
+    broadcast_id: str,
+    url_id: str,
+    x: float,
+    y: float,
+    body: str,
+    page_url: str | None,
+    image_src: str | None,
 ) -> Operation:
     async def apply(tx: Tx) -> _Change:
         offset = await tx.take_offset(url_id)
-        chat = Chat(id=new_id(), url_id=url_id, x=x, y=y, comment_count=1, resolved=False,
-                    author=actor, created_at=tx.now, updated_at=tx.now, version=1)
-        comment = Comment(id=new_id(), chat_id=chat.id, body=body, author=actor,
-                          created_at=tx.now, edited_at=None)
+        chat = Chat(
+            id=new_id(),
+            url_id=url_id,
+            x=x,
+            y=y,
+            comment_count=1,
+            resolved=False,
+            author=actor,
+            created_at=tx.now,
+            updated_at=tx.now,
+            version=1,
+        )
+        comment = Comment(
+            id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
+        )
         await tx.conn.execute(
             sa.insert(chats).values(
-                id=chat.id, tenant_id=tx.tenant.id, url_id=url_id, x=x, y=y, resolved=False,
-                comment_count=1, author_id=actor.id, page_url=page_url, image_src=image_src,
-                created_at=tx.now, updated_at=tx.now, version=1,
+                id=chat.id,
+                tenant_id=tx.tenant.id,
+                url_id=url_id,
+                x=x,
+                y=y,
+                resolved=False,
+                comment_count=1,
+                author_id=actor.id,
+                page_url=page_url,
+                image_src=image_src,
+                created_at=tx.now,
+                updated_at=tx.now,
+                version=1,
             )
         )
         await _insert_comment(tx, comment)
         return _Change(
-            status=201, url_id=url_id,
+            status=201,
+            url_id=url_id,
             event=events.new_chat(tx.tenant.id, url_id, offset, broadcast_id, chat, comment),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
-            conversations=1, comments=1,
+            conversations=1,
+            comments=1,
         )
 
     return apply
@@ -245,14 +298,17 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
     async def apply(tx: Tx) -> _Change:
         chat = await _locked_chat(tx, chat_id)
         offset = await tx.take_offset(chat.url_id)
-        comment = Comment(id=new_id(), chat_id=chat.id, body=body, author=actor,
-                          created_at=tx.now, edited_at=None)
+        comment = Comment(
+            id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
+        )
         await _insert_comment(tx, comment)
         chat = await _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
         return _Change(
-            status=201, url_id=chat.url_id,
-            event=events.chat_updated(tx.tenant.id, chat.url_id, offset, broadcast_id,
-                                      "comment-added", chat, comment),
+            status=201,
+            url_id=chat.url_id,
+            event=events.chat_updated(
+                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-added", chat, comment
+            ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
             comments=1,
         )
@@ -261,8 +317,12 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
 
 
 def update_chat(
-    actor: User, broadcast_id: str, chat_id: str,
-    x: float | None, y: float | None, resolved: bool | None,
+    actor: User,
+    broadcast_id: str,
+    chat_id: str,
+    x: float | None,
+    y: float | None,
+    resolved: bool | None,
 ) -> Operation:
     if x is None and y is None and resolved is None:
         raise Invalid("give at least one of x, y and resolved", "nothing_to_change")
@@ -273,18 +333,19 @@ def update_chat(
         offset = await tx.take_offset(chat.url_id)
         moved = x is not None or y is not None
         chat = await _touch_chat(
-            tx, chat,
+            tx,
+            chat,
             x=chat.x if x is None else x,
             y=chat.y if y is None else y,
             resolved=chat.resolved if resolved is None else resolved,
         )
-        change: events.Change = (
-            "moved" if moved else "resolved" if chat.resolved else "reopened"
-        )
+        change: events.Change = "moved" if moved else "resolved" if chat.resolved else "reopened"
         return _Change(
-            status=200, url_id=chat.url_id,
-            event=events.chat_updated(tx.tenant.id, chat.url_id, offset, broadcast_id, change,
-                                      chat),
+            status=200,
+            url_id=chat.url_id,
+            event=events.chat_updated(
+                tx.tenant.id, chat.url_id, offset, broadcast_id, change, chat
+            ),
             answer={"chat": chat.to_json(), "offset": offset},
         )
 
@@ -298,14 +359,17 @@ def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> 
         offset = await tx.take_offset(chat.url_id)
         comment = dataclasses.replace(comment, body=body, edited_at=tx.now)
         await tx.conn.execute(
-            sa.update(comments).where(comments.c.id == comment.id)
+            sa.update(comments)
+            .where(comments.c.id == comment.id)
             .values(body=body, edited_at=tx.now)
         )
         chat = await _touch_chat(tx, chat)
         return _Change(
-            status=200, url_id=chat.url_id,
-            event=events.chat_updated(tx.tenant.id, chat.url_id, offset, broadcast_id,
-                                      "comment-edited", chat, comment),
+            status=200,
+            url_id=chat.url_id,
+            event=events.chat_updated(
+                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-edited", chat, comment
+            ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
         )
 
@@ -320,9 +384,11 @@ def delete_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation
         await tx.conn.execute(sa.delete(comments).where(comments.c.id == comment.id))
         chat = await _touch_chat(tx, chat, comment_count=chat.comment_count - 1)
         return _Change(
-            status=200, url_id=chat.url_id,
-            event=events.chat_updated(tx.tenant.id, chat.url_id, offset, broadcast_id,
-                                      "comment-deleted", chat, comment),
+            status=200,
+            url_id=chat.url_id,
+            event=events.chat_updated(
+                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-deleted", chat, comment
+            ),
             answer={"chat": chat.to_json(), "offset": offset},
         )
 
@@ -337,7 +403,8 @@ def delete_chat(actor: User, broadcast_id: str, chat_id: str) -> Operation:
         await tx.conn.execute(sa.delete(comments).where(comments.c.chat_id == chat.id))
         await tx.conn.execute(sa.delete(chats).where(chats.c.id == chat.id))
         return _Change(
-            status=200, url_id=chat.url_id,
+            status=200,
+            url_id=chat.url_id,
             event=events.chat_deleted(tx.tenant.id, chat.url_id, offset, broadcast_id, chat.id),
             answer={"offset": offset},
         )
@@ -362,8 +429,12 @@ async def _comment_and_chat(tx: Tx, comment_id: str) -> tuple[Comment, Chat]:
 async def _insert_comment(tx: Tx, comment: Comment) -> None:
     await tx.conn.execute(
         sa.insert(comments).values(
-            id=comment.id, chat_id=comment.chat_id, tenant_id=tx.tenant.id,
-            author_id=comment.author.id, body=comment.body, created_at=comment.created_at,
+            id=comment.id,
+            chat_id=comment.chat_id,
+            tenant_id=tx.tenant.id,
+            author_id=comment.author.id,
+            body=comment.body,
+            created_at=comment.created_at,
             edited_at=None,
         )
     )
@@ -373,9 +444,15 @@ async def _touch_chat(tx: Tx, chat: Chat, **changes: Any) -> Chat:
     """Apply `changes` to the chat row, bumping its version and updatedAt."""
     chat = dataclasses.replace(chat, updated_at=tx.now, version=chat.version + 1, **changes)
     await tx.conn.execute(
-        sa.update(chats).where(chats.c.id == chat.id).values(
-            x=chat.x, y=chat.y, resolved=chat.resolved, comment_count=chat.comment_count,
-            updated_at=chat.updated_at, version=chat.version,
+        sa.update(chats)
+        .where(chats.c.id == chat.id)
+        .values(
+            x=chat.x,
+            y=chat.y,
+            resolved=chat.resolved,
+            comment_count=chat.comment_count,
+            updated_at=chat.updated_at,
+            version=chat.version,
         )
     )
     return chat

@@ -64,7 +64,9 @@ def upgrade() -> None:
         "comments",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column(
-            "chat_id", sa.String(40), sa.ForeignKey("chats.id", ondelete="CASCADE"),
+            "chat_id",
+            sa.String(40),
+            sa.ForeignKey("chats.id", ondelete="CASCADE"),
             nullable=False,
         ),
         sa.Column("tenant_id", sa.String(64), nullable=False),
@@ -108,7 +110,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "usage_daily", "idempotency_keys", "events", "comments", "chats", "channels", "users",
+        "usage_daily",
+        "idempotency_keys",
+        "events",
+        "comments",
+        "chats",
+        "channels",
+        "users",
         "tenants",
     ):
         op.drop_table(table)

@@ -1,0 +1,181 @@
+"""`imagechat serve | migrate | tenant create | tenant list`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from imagechat.domain.errors import ImageChatError
+from imagechat.settings import Settings
+from imagechat.storage.store import Store
+
+DEMO_TENANT = "demo"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"IMAGECHAT_{name}", default)
+
+
+def _database_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="SQLAlchemy URL (env IMAGECHAT_DATABASE_URL; default sqlite+aiosqlite:///./imagechat.db)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imagechat", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default=None, help="env IMAGECHAT_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="env IMAGECHAT_PORT (8000)")
+    _database_flag(serve)
+    serve.add_argument("--broker-url", default=None, help="env IMAGECHAT_BROKER_URL (memory://)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="create tenant 'demo' and serve a demo page at / (env IMAGECHAT_DEMO)",
+    )
+    serve.add_argument(
+        "--ws-compression",
+        action="store_true",
+        default=None,
+        help="enable permessage-deflate (env IMAGECHAT_WS_COMPRESSION)",
+    )
+    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"))
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    _database_flag(migrate)
+
+    tenant = commands.add_parser("tenant", help="manage tenants (sites)")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
+    create = tenant_commands.add_parser("create", help="create a tenant and print its secret")
+    create.add_argument("tenant_id", metavar="ID")
+    create.add_argument("--secret", default=None, help="API secret (generated when not given)")
+    create.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="allowed browser origin, e.g. https://example.com (repeatable)",
+    )
+    create.add_argument("--private", action="store_true", help="reads need a session")
+    create.add_argument("--readonly", action="store_true", help="only moderators may write")
+    _database_flag(create)
+    listing = tenant_commands.add_parser("list", help="list tenants as JSON")
+    _database_flag(listing)
+    return parser
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    return str(args.database_url or Settings.from_env().database_url)
+
+
+async def _open(url: str) -> Store:
+    return await Store.open(url, run_migrations=Store.default_migrates(url))
+
+
+async def _migrate(url: str) -> None:
+    store = await Store.open(url, run_migrations=True)
+    await store.close()
+
+
+async def _create_tenant(args: argparse.Namespace) -> dict[str, object]:
+    store = await _open(_database_url(args))
+    try:
+        tenant = await store.create_tenant(
+            args.tenant_id,
+            api_secret=args.secret,
+            origins=args.origin,
+            private=args.private,
+            readonly=args.readonly,
+        )
+    finally:
+        await store.close()
+    return {
+        "tenantId": tenant.id,
+        "apiSecret": tenant.api_secret,
+        "origins": list(tenant.origins),
+        "private": tenant.private,
+        "readonly": tenant.readonly,
+    }
+
+
+async def _list_tenants(args: argparse.Namespace) -> list[dict[str, object]]:
+    store = await _open(_database_url(args))
+    try:
+        found = await store.list_tenants()
+    finally:
+        await store.close()
+    return [
+        {"tenantId": t.id, "origins": list(t.origins), "private": t.private, "readonly": t.readonly}
+        for t in found
+    ]
+
+
+async def _prepare_demo(url: str) -> str:
+    """Make sure tenant 'demo' exists; returns its API secret."""
+    store = await _open(url)
+    try:
+        tenant = await store.get_tenant(DEMO_TENANT)
+        if tenant is None:
+            tenant = await store.create_tenant(DEMO_TENANT)
+        return tenant.api_secret
+    finally:
+        await store.close()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from imagechat.web.app import create_app
+
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        database_url=args.database_url,
+        broker_url=args.broker_url,
+        demo=args.demo,
+        ws_compression=args.ws_compression,
+    )
+    if Store.default_migrates(settings.database_url):
+        asyncio.run(_migrate(settings.database_url))
+    if settings.demo:
+        secret = asyncio.run(_prepare_demo(settings.database_url))
+        print(f"demo tenant 'demo', API secret: {secret}", flush=True)
+        print(f"demo page: http://{settings.host}:{settings.port}/", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        ws="websockets",
+        ws_max_size=64 * 1024,
+        ws_ping_interval=settings.ping_interval,
+        ws_ping_timeout=settings.ping_timeout,
+        ws_per_message_deflate=settings.ws_compression,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            _serve(args)
+        elif args.command == "migrate":
+            asyncio.run(_migrate(_database_url(args)))
+            print("database is up to date")
+        elif args.tenant_command == "create":
+            print(json.dumps(asyncio.run(_create_tenant(args))))
+        else:
+            print(json.dumps(asyncio.run(_list_tenants(args)), indent=2))
+    except ImageChatError as error:
+        print(f"imagechat: {error.message}", file=sys.stderr)
+        sys.exit(2)

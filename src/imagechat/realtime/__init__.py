@@ -1,0 +1,1 @@
+"""The live layer: channel protocol, hub, per-connection writers, presence, usage, brokers."""

@@ -1,0 +1,120 @@
+"""The live layer assembled: broker -> hub -> writers, with presence, usage and upkeep."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from imagechat.domain.events import EncodedEvent
+from imagechat.domain.usage import UsageDelta
+from imagechat.realtime.broker import Broker
+from imagechat.realtime.connection import LiveConnection
+from imagechat.realtime.hub import ChannelKey, Hub, RangeReader
+from imagechat.realtime.usage import UsageMeter
+from imagechat.realtime.writer import RESTARTING, Send
+
+log = logging.getLogger(__name__)
+
+UsageSink = Callable[[list[UsageDelta]], Awaitable[None]]
+# Reads the (epoch, top offset) of channels, to catch events whose broker message was lost.
+HeadReader = Callable[[list[ChannelKey]], Awaitable[dict[ChannelKey, tuple[str, int]]]]
+
+
+class LiveService:
+    def __init__(
+        self,
+        broker: Broker,
+        read_range: RangeReader,
+        read_heads: HeadReader,
+        usage_sink: UsageSink,
+        *,
+        max_batch: int = 100,
+        queue_limit: int = 2000,
+        batch_window: float = 0.0,
+        presence_interval: float = 1.0,
+        usage_flush_interval: float = 10.0,
+        gap_check_interval: float = 5.0,
+    ) -> None:
+        self.broker = broker
+        self.hub = Hub(read_range)
+        self.meter = UsageMeter()
+        self.connections: set[LiveConnection] = set()
+        self._read_heads = read_heads
+        self._usage_sink = usage_sink
+        self._writer_options = {
+            "max_batch": max_batch,
+            "queue_limit": queue_limit,
+            "window": batch_window,
+        }
+        self._intervals = (presence_interval, usage_flush_interval, gap_check_interval)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._flush_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        await self.broker.start(self.hub.deliver)
+        presence, usage, gaps = self._intervals
+        self._tasks = [
+            asyncio.create_task(self._every(presence, self._tick)),
+            asyncio.create_task(self._every(usage, self.flush_usage)),
+            asyncio.create_task(self._every(gaps, self.check_heads)),
+        ]
+
+    async def publish(self, event: EncodedEvent) -> None:
+        try:
+            await self.broker.publish(event)
+        except Exception:
+            # The event is committed: subscribers get it from the log at the next head check.
+            log.exception("publishing offset %s of %s failed", event.offset, event.url_id)
+
+    def connect(self, send: Send) -> LiveConnection:
+        connection = LiveConnection(send, self.hub, self.meter, **self._writer_options)  # type: ignore[arg-type]
+        self.connections.add(connection)
+        return connection
+
+    def disconnect(self, connection: LiveConnection) -> None:
+        connection.leave_all()
+        self.connections.discard(connection)
+
+    async def flush_usage(self) -> None:
+        async with self._flush_lock:
+            deltas = self.meter.flush()
+            if not deltas:
+                return
+            try:
+                await self._usage_sink(deltas)
+            except Exception:
+                self.meter.restore(deltas)
+                log.exception("writing usage counters failed; they are kept for the next flush")
+
+    async def check_heads(self) -> None:
+        keys = list(self.hub.channels)
+        if not keys:
+            return
+        heads = await self._read_heads(keys)
+        for key, (epoch, top) in heads.items():
+            self.hub.observe_head(key, epoch, top)
+
+    async def close(self) -> None:
+        """Graceful stop: subscribers are told 1012 (reconnect elsewhere), counts are saved."""
+        for task in self._tasks:
+            task.cancel()
+        for connection in list(self.connections):
+            connection.writer.stop(RESTARTING, "server restarting")
+        await self.hub.close()
+        await self.broker.close()
+        await self.flush_usage()
+
+    def _tick(self) -> Awaitable[None]:
+        self.meter.tick()
+        self.hub.presence_tick()
+        return asyncio.sleep(0)
+
+    @staticmethod
+    async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await action()
+            except Exception:
+                log.exception("periodic %s failed", getattr(action, "__name__", action))

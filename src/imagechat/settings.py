@@ -1,0 +1,57 @@
+"""Server settings: flags and IMAGECHAT_* environment variables, with one-machine defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from imagechat.storage.engine import DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of a running server. Each field `name` is read from `IMAGECHAT_NAME`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str = "memory://"
+    demo: bool = False
+    # Live delivery
+    max_batch: int = 100  # events per array frame at most
+    batch_window_ms: float = 0.0  # extra wait to gather a batch once a writer is busy (<= 50)
+    queue_limit: int = 2000  # queued events per connection before it is closed with 4008
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    ws_compression: bool = False  # permessage-deflate: costs CPU on every delivery
+    presence_interval: float = 1.0
+    max_replay: int = 1000  # a recovery needing more events than this reloads the snapshot
+    # Upkeep
+    usage_flush_seconds: float = 10.0
+    gap_check_seconds: float = 5.0
+    node_id: str = field(default_factory=lambda: os.urandom(6).hex())
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, overridden by IMAGECHAT_* variables, overridden by explicit values."""
+        environ = dict(os.environ) if environ is None else environ
+        values: dict[str, object] = {}
+        for spec in fields(cls):
+            raw = environ.get(f"IMAGECHAT_{spec.name.upper()}")
+            if raw is not None:
+                values[spec.name] = _parse(raw, spec.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)  # type: ignore[arg-type]
+        if not 0 <= settings.batch_window_ms <= 50:
+            raise ValueError("batch_window_ms must be between 0 and 50")
+        return settings
+
+
+def _parse(raw: str, kind: object) -> object:
+    if kind in ("bool", bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind in ("int", int):
+        return int(raw)
+    if kind in ("float", float):
+        return float(raw)
+    return raw

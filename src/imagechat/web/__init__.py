@@ -1,0 +1,1 @@
+"""The ASGI app: REST routes, the WebSocket route, auth and static files."""

@@ -1,0 +1,11 @@
+"""REST routes under /api/v1/{tenantId}, as PROTOCOL.md lists them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from imagechat.web.api import chats, comments, history, sessions, usage
+
+router = APIRouter(prefix="/api/v1/{tenantId}")
+for module in (sessions, chats, comments, history, usage):
+    router.include_router(module.router)

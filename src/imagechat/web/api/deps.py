@@ -1,0 +1,83 @@
+"""Dependencies shared by the routes: the tenant, the caller, and the write path."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from imagechat.domain import validation
+from imagechat.domain.errors import Unauthorized
+from imagechat.domain.models import Tenant, User
+from imagechat.storage import writes
+from imagechat.web import auth
+from imagechat.web.responses import JSONBytes, error_response
+from imagechat.web.services import services
+
+
+async def _tenant(request: Request, tenantId: Annotated[str, Path(max_length=200)]) -> Tenant:
+    tenant = await auth.load_tenant(services(request).store, tenantId)
+    auth.check_origin(request, tenant)
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(_tenant)]
+
+
+async def _reader(request: Request, tenant: CurrentTenant) -> User | None:
+    """Anyone may read a public tenant; a private one wants a session or the API key."""
+    user = auth.caller(request, tenant)
+    if user is None and tenant.private:
+        raise Unauthorized("this site is private: sign in first", "unauthorized")
+    return user
+
+
+async def _writer(request: Request, tenant: CurrentTenant) -> User:
+    user = auth.caller(request, tenant)
+    if user is None:
+        raise Unauthorized("writes need 'Authorization: Bearer <token>'", "unauthorized")
+    return user
+
+
+Reader = Annotated[User | None, Depends(_reader)]
+Writer = Annotated[User, Depends(_writer)]
+
+
+async def perform(
+    request: Request,
+    tenant: Tenant,
+    actor: User,
+    broadcast_id: str,
+    name: str,
+    operation: writes.Operation,
+) -> JSONBytes:
+    """Commit one write, then publish its event; a retry is answered from the first attempt."""
+    found = services(request)
+    outcome = await found.store.write(tenant, actor, broadcast_id, name, operation)
+    if outcome.event is not None:
+        await found.live.publish(outcome.event)
+    return JSONBytes(outcome.body, status_code=outcome.status)
+
+
+def broadcast(value: str) -> str:
+    return validation.broadcast_id(value)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status, description in (
+        (400, "Malformed request"),
+        (401, "No or bad credentials"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (413, "Too large"),
+        (422, "Invalid values"),
+        (429, "Rate limited"),
+    )
+}
+
+__all__ = ["ERRORS", "CurrentTenant", "Reader", "Writer", "error_response", "perform"]

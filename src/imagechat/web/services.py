@@ -1,0 +1,23 @@
+"""What the routes need, built once per app and kept on app.state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from imagechat.realtime.service import LiveService
+from imagechat.settings import Settings
+from imagechat.storage.store import Store
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    store: Store
+    live: LiveService
+
+
+def services(connection: HTTPConnection) -> Services:
+    found: Services = connection.app.state.services
+    return found

@@ -1,0 +1,120 @@
+"""GET /ws: one WebSocket per page, any number of channels. Subscribe-only: writes use REST."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from imagechat.domain import permissions, validation
+from imagechat.domain.errors import ImageChatError
+from imagechat.realtime import frames
+from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION, LiveConnection
+from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscribe, parse
+from imagechat.realtime.writer import WriterClosed
+from imagechat.web import auth
+from imagechat.web.services import Services, services
+
+log = logging.getLogger(__name__)
+
+MALFORMED = 4400
+CLOSE_GRACE_SECONDS = 2.0
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    found = services(websocket)
+    await websocket.accept()
+    connection = found.live.connect(websocket.send)
+    writer = asyncio.create_task(connection.writer.run())
+    reader = asyncio.create_task(_read_loop(websocket, connection, found))
+    close_code: int | None = None
+    try:
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        ended = done.pop()
+        error = ended.exception()
+        if isinstance(error, WriterClosed):
+            close_code = error.code
+        elif isinstance(error, ProtocolError):
+            close_code = MALFORMED
+        elif error is not None and not isinstance(error, WebSocketDisconnect | OSError):
+            log.error("live connection failed", exc_info=error)
+            close_code = 1011
+    finally:
+        found.live.disconnect(connection)
+        for task in (reader, writer):
+            task.cancel()
+        if close_code is not None:
+            # A peer that stopped reading cannot take a close frame either: don't wait long.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(close_code), CLOSE_GRACE_SECONDS)
+
+
+async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Services) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        try:
+            parsed = parse(raw)
+            if isinstance(parsed, Ping):
+                connection.writer.push(frames.PONG)
+            elif isinstance(parsed, Unsubscribe):
+                connection.leave((parsed.tenant_id, parsed.url_id))
+            else:
+                await _subscribe(websocket, connection, found, parsed)
+        except ProtocolError as error:
+            if error.fatal:
+                raise
+            connection.writer.push(
+                frames.error(error.code, error.message, error.tenant_id, error.url_id)
+            )
+
+
+async def _subscribe(
+    websocket: WebSocket, connection: LiveConnection, found: Services, message: Subscribe
+) -> None:
+    key = (message.tenant_id, message.url_id)
+    try:
+        tenant = await auth.load_tenant(found.store, message.tenant_id)
+        permissions.may_use_origin(tenant, websocket.headers.get("origin"))
+        if message.token is not None:
+            auth.user_from_token(tenant, message.token)
+        elif tenant.private:
+            raise ProtocolError(
+                "unauthorized",
+                "this site is private: a token is required",
+                tenant_id=message.tenant_id,
+                url_id=message.url_id,
+            )
+        validation.url_id(message.url_id)
+    except ImageChatError as error:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(
+            error.status, "bad_request"
+        )
+        raise ProtocolError(
+            code, error.message, tenant_id=message.tenant_id, url_id=message.url_id
+        ) from None
+    if key not in connection.subscriptions and (
+        len(connection.subscriptions) >= MAX_CHANNELS_PER_CONNECTION
+    ):
+        raise ProtocolError(
+            "too_many_channels",
+            f"at most {MAX_CHANNELS_PER_CONNECTION} channels per connection",
+            tenant_id=message.tenant_id,
+            url_id=message.url_id,
+        )
+    # Join first, read second: whatever is published while the replay is read gets buffered.
+    subscription = connection.join(key)
+    if message.offset is None:
+        epoch, top = await found.store.head(tenant, message.url_id)
+        recovered, replay = True, []
+    else:
+        history = await found.store.history(tenant, message.url_id, message.epoch, message.offset)
+        epoch, top, recovered = history.epoch, history.offset, history.recovered
+        replay = [data.decode() for data in history.events]
+    found.live.hub.start(connection, subscription, epoch, top, recovered, replay)

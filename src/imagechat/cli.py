@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
-        ws="websockets",
+        ws="websockets-sansio",
         ws_max_size=64 * 1024,
         ws_ping_interval=settings.ping_interval,
         ws_ping_timeout=settings.ping_timeout,

@@ -19,7 +19,7 @@ class Settings:
     demo: bool = False
     # Live delivery
     max_batch: int = 100  # events per array frame at most
-    batch_window_ms: float = 0.0  # extra wait to gather a batch once a writer is busy (<= 50)
+    batch_window_ms: float = 10.0  # after a send, events within this window leave together
     queue_limit: int = 2000  # queued events per connection before it is closed with 4008
     ping_interval: float = 20.0
     ping_timeout: float = 20.0

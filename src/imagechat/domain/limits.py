@@ -6,6 +6,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 MAX_URL_ID = 512
 MAX_COMMENT = 2000
 MAX_NAME = 64
+MAX_USER_ID = 128  # an SSO user's id, as the site's backend names it
 MAX_PAGE_URL = 2048
 MAX_AVATAR_URL = 2048
 MAX_TENANT_ID = 64

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from imagechat.domain import limits
+from imagechat.domain import limits, validation
 from imagechat.domain.errors import BadRequest, Unauthorized
 from imagechat.domain.models import Role, User
 
@@ -37,9 +37,13 @@ def verify(secret: str, payload: SsoPayload, now_ms: int) -> User:
     """The user a valid payload names; Unauthorized for a bad hash or time, BadRequest for junk."""
     if len(payload.user_data_base64) > limits.MAX_SSO_USER_DATA:
         raise BadRequest("sso.userDataJSONBase64 is too long", "malformed_sso")
+    if not payload.user_data_base64.isascii():
+        raise BadRequest("sso.userDataJSONBase64 is not valid base64", "malformed_sso")
     expected = sign(secret, payload.user_data_base64, payload.timestamp)
     # Compare before parsing anything, so a forged payload is never even decoded.
-    if not hmac.compare_digest(expected, payload.verification_hash.lower()):
+    # (compare_digest refuses non-ASCII text with a TypeError: such a hash is simply wrong.)
+    given = payload.verification_hash.lower()
+    if not given.isascii() or not hmac.compare_digest(expected, given):
         raise Unauthorized("sso.verificationHash does not match", "sso_invalid_hash")
     age = now_ms - payload.timestamp
     if age > limits.SSO_MAX_AGE_MS:
@@ -69,10 +73,20 @@ def _user(data: dict[str, Any]) -> User:
     username = data.get("username")
     if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id) == "":
         raise BadRequest("sso user data needs an id", "malformed_sso")
+    if len(str(user_id)) > limits.MAX_USER_ID or not validation.storable(str(user_id)):
+        raise BadRequest(
+            f"sso user id must be at most {limits.MAX_USER_ID} characters of text", "malformed_sso"
+        )
     if not isinstance(username, str) or not username.strip():
         raise BadRequest("sso user data needs a username", "malformed_sso")
+    if not validation.storable(username):
+        raise BadRequest("sso username must be text", "malformed_sso")
     avatar = data.get("avatar")
-    if avatar is not None and (not isinstance(avatar, str) or len(avatar) > limits.MAX_AVATAR_URL):
+    if avatar is not None and (
+        not isinstance(avatar, str)
+        or len(avatar) > limits.MAX_AVATAR_URL
+        or not validation.storable(avatar)
+    ):
         raise BadRequest("sso avatar must be a URL string", "malformed_sso")
     role: Role = "user"
     if data.get("isAdmin") is True:

@@ -52,7 +52,8 @@ def issue(secret: str, session: Session) -> str:
 def read(secret: str, tenant_id: str, token: str, now_s: float) -> Session:
     """The session a token carries, or Unauthorized if it is forged, foreign or expired."""
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != _VERSION:
+    # Tokens are ASCII; compare_digest would raise TypeError on anything else.
+    if len(parts) != 3 or parts[0] != _VERSION or not token.isascii():
         raise Unauthorized("malformed session token", "invalid_token")
     _, body, mac = parts
     if not hmac.compare_digest(_mac(secret, body), mac):

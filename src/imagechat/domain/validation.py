@@ -22,11 +22,23 @@ def tenant_id(value: str) -> str:
     return value
 
 
+def storable(value: str) -> bool:
+    """Text a database can keep: no NUL (PostgreSQL refuses it) and no lone surrogates (JSON
+    escapes like "\\ud800" decode to them, and they cannot be encoded as UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def url_id(value: str) -> str:
     if not 1 <= len(value) <= limits.MAX_URL_ID:
         raise Invalid(f"urlId must be 1..{limits.MAX_URL_ID} characters", "invalid_url_id")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise Invalid("urlId must not contain control characters", "invalid_url_id")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or not storable(value):
+        raise Invalid("urlId must be text without control characters", "invalid_url_id")
     return value
 
 
@@ -41,6 +53,8 @@ def coordinate(name: str, value: float) -> float:
 
 def comment_body(value: str) -> str:
     """The comment as given (the protocol stores it verbatim) once its trimmed length fits."""
+    if not storable(value):
+        raise Invalid("comment must be text without NUL or lone surrogates", "invalid_comment")
     trimmed = len(value.strip())
     if trimmed == 0:
         raise Invalid("comment must not be empty", "invalid_comment")
@@ -51,8 +65,8 @@ def comment_body(value: str) -> str:
 
 def display_name(value: str) -> str:
     name = " ".join(value.split())
-    if not 1 <= len(name) <= limits.MAX_NAME:
-        raise Invalid(f"name must be 1..{limits.MAX_NAME} characters", "invalid_name")
+    if not 1 <= len(name) <= limits.MAX_NAME or not storable(name):
+        raise Invalid(f"name must be 1..{limits.MAX_NAME} characters of text", "invalid_name")
     return name
 
 
@@ -67,8 +81,8 @@ def broadcast_id(value: str) -> str:
 def optional_url(name: str, value: str | None, max_length: int) -> str | None:
     if value is None:
         return None
-    if len(value) > max_length:
-        raise Invalid(f"{name} must be at most {max_length} characters", f"invalid_{name.lower()}")
+    if len(value) > max_length or not storable(value):
+        raise Invalid(f"{name} must be a string of at most {max_length} characters", "invalid_url")
     return value
 
 

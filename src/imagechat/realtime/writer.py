@@ -43,6 +43,7 @@ class Writer:
         "_meter",
         "_queue",
         "_send",
+        "_task",
         "_wake",
         "_window",
         "frames_sent",
@@ -66,6 +67,7 @@ class Writer:
         self._wake = asyncio.Event()
         self._closing: WriterClosed | None = None
         self._last_send = 0.0
+        self._task: asyncio.Task[None] | None = None
         self.frames_sent = 0
 
     def push(self, frame: Frame) -> None:
@@ -81,6 +83,9 @@ class Writer:
         if self._closing is None:
             self._closing = WriterClosed(code, reason)
             self._queue.clear()
+            if self._task is not None:
+                # It may be stuck in a send to a peer that stopped reading: don't wait for it.
+                self._task.cancel()
         self._wake.set()
 
     @property
@@ -88,6 +93,15 @@ class Writer:
         return len(self._queue)
 
     async def run(self) -> None:
+        self._task = asyncio.current_task()
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            if self._closing is not None:
+                raise self._closing from None
+            raise
+
+    async def _run(self) -> None:
         queue = self._queue
         while True:
             await self._wake.wait()

@@ -82,9 +82,16 @@ def comment_from(row: Any) -> Comment:
     )
 
 
+def _storable_id(value: str) -> bool:
+    """Ids we make are hex; one with a NUL (which PostgreSQL refuses in text) names nothing."""
+    return "\x00" not in value
+
+
 async def load_chat(
     conn: AsyncConnection, tenant_id: str, chat_id: str, *, lock: bool = False
 ) -> Chat | None:
+    if not _storable_id(chat_id):
+        return None
     query = CHAT_SELECT.where(chats.c.tenant_id == tenant_id, chats.c.id == chat_id)
     if lock:
         query = query.with_for_update(of=chats)
@@ -93,6 +100,8 @@ async def load_chat(
 
 
 async def load_comment(conn: AsyncConnection, tenant_id: str, comment_id: str) -> Comment | None:
+    if not _storable_id(comment_id):
+        return None
     query = COMMENT_SELECT.where(comments.c.tenant_id == tenant_id, comments.c.id == comment_id)
     row = (await conn.execute(query)).first()
     return comment_from(row) if row is not None else None

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from imagechat.domain import validation
-from imagechat.domain.errors import Conflict, NotFound
+from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now
 from imagechat.domain.usage import UsageDelta
@@ -138,6 +138,10 @@ class Store:
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
         """The tenant, cached briefly so that each request does not cost a query."""
+        try:
+            validation.tenant_id(tenant_id)
+        except Invalid:
+            return None  # no such tenant can exist (and PostgreSQL refuses NUL in a query)
         cached = self._tenants.get(tenant_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]

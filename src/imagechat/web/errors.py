@@ -51,15 +51,22 @@ async def _validation(_request: Request, exc: RequestValidationError) -> Respons
     for error in errors:
         if error.get("type") == "json_invalid":
             return error_response(400, "malformed_json", "the request body is not valid JSON")
-        if error.get("type") == "model_attributes_type" or (
-            error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",)
+        # Only the body itself not being an object is malformed; a nested field that should
+        # be an object and is not ({"guest": "Bob"}) is an invalid value like any other.
+        if tuple(error.get("loc", ())) == ("body",) and error.get("type") in (
+            "model_attributes_type",
+            "missing",
         ):
             return error_response(400, "malformed_body", "the request body must be a JSON object")
     details = "; ".join(f"{_where(e)}: {e.get('msg', 'invalid')}" for e in errors[:5])
     return error_response(422, "invalid_request", details)
 
 
-async def _http(_request: Request, exc: HTTPException) -> Response:
+async def _http(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc.__cause__, ImageChatError):
+        # FastAPI wraps whatever fails while reading the body (such as BodyLimit's TooLarge on
+        # a chunked upload) in a 400; answer with the real reason instead.
+        return await _domain(request, exc.__cause__)
     code = _HTTP_CODES.get(exc.status_code, "error")
     return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 

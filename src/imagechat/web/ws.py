@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -14,13 +13,12 @@ from imagechat.realtime import frames
 from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION, LiveConnection
 from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscribe, parse
 from imagechat.realtime.writer import WriterClosed
-from imagechat.web import auth
+from imagechat.web import auth, closing
 from imagechat.web.services import Services, services
 
 log = logging.getLogger(__name__)
 
 MALFORMED = 4400
-CLOSE_GRACE_SECONDS = 2.0
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -46,9 +44,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         for task in (reader, writer):
             task.cancel()
         if close_code is not None:
-            # A peer that stopped reading cannot take a close frame either: don't wait long.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(websocket.close(close_code), CLOSE_GRACE_SECONDS)
+            await closing.close(websocket, close_code)
 
 
 async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Services) -> None:

@@ -252,6 +252,15 @@
     return node;
   }
 
+  /**
+   * replaceChildren() would turn null into the text "null"; this skips empty slots.
+   * @param {Element} node
+   * @param {(Node | null | undefined | false)[]} children
+   */
+  function setChildren(node, children) {
+    node.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+  }
+
   /** @returns {string} a random UUID, also in insecure contexts where randomUUID is missing. */
   function uuid() {
     if (globalThis.crypto && typeof globalThis.crypto.randomUUID === "function") {
@@ -1693,6 +1702,14 @@
       this.surface.addEventListener("keydown", (event) => this.onSurfaceKey(event));
       this.root.addEventListener("keydown", (event) => this.onEscape(event));
       this.thread.addEventListener("keydown", (event) => this.onEscape(event));
+      // Escape also works when focus fell back to <body> (e.g. after a button it was on was
+      // removed), but never steals it from other parts of the page.
+      const onDocumentKey = (/** @type {KeyboardEvent} */ event) => {
+        const active = document.activeElement;
+        if (!event.defaultPrevented && (!active || active === document.body)) this.onEscape(event);
+      };
+      document.addEventListener("keydown", onDocumentKey);
+      this.cleanups.push(() => document.removeEventListener("keydown", onDocumentKey));
       this.composer.addEventListener("keydown", (event) => this.onEscape(event));
       this.composer.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -1940,7 +1957,7 @@
           this.submitComposer();
         }
       });
-      this.composer.replaceChildren(
+      setChildren(this.composer, [
         el("div", { class: "imagechat-composer-title", text: this.t("composerLabel") }),
         needsName ? this.nameField() : null,
         textarea,
@@ -1949,7 +1966,7 @@
           el("button", { type: "button", class: "imagechat-button imagechat-cancel", text: this.t("cancel") }),
           el("button", { type: "submit", class: "imagechat-button imagechat-button--primary imagechat-submit", text: this.t("post") }),
         ]),
-      );
+      ]);
       this.composer.setAttribute("aria-label", this.t("composerLabel"));
       const cancel = this.composer.querySelector(".imagechat-cancel");
       if (cancel) cancel.addEventListener("click", () => this.closeComposer(true));
@@ -2144,7 +2161,7 @@
       // Keep what the user is typing across re-renders caused by live events.
       const reply = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-reply textarea"));
       const replyText = reply ? reply.value : "";
-      const replyFocused = reply !== null && document.activeElement === reply;
+      const focusKey = this.focusKey();
       const editing = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-comment--editing textarea"));
       const editState = editing ? { id: editing.dataset.commentId, text: editing.value } : null;
       const scroller = this.thread.querySelector(".imagechat-comments");
@@ -2166,19 +2183,43 @@
             ? el("p", { class: "imagechat-thread-status imagechat-error", role: "alert", text: this.threadError })
             : null;
 
-      this.thread.replaceChildren(
+      setChildren(this.thread, [
         this.threadHeader(chat, titleId),
         status,
         list,
         this.config.readonly ? null : this.replyForm(chat, replyText),
-      );
+      ]);
       const newScroller = this.thread.querySelector(".imagechat-comments");
       if (newScroller) newScroller.scrollTop = scrollTop;
-      if (replyFocused) {
-        const again = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-reply textarea"));
-        if (again) again.focus({ preventScroll: true });
-      }
+      if (focusKey !== null) this.restoreFocus(focusKey);
       this.positionFloating();
+    }
+
+    /**
+     * Describes the focused element inside the thread (if any) well enough to find its
+     * replacement after a re-render, so live updates never throw keyboard users out.
+     * @returns {string | null}
+     */
+    focusKey() {
+      const active = document.activeElement;
+      if (!active || !this.thread.contains(active)) return null;
+      if (active === this.thread) return "";
+      const comment = active.closest(".imagechat-comment");
+      const classes = Array.from(active.classList).filter((c) => c.startsWith("imagechat-") && !c.endsWith("--armed"));
+      const selector = `${active.tagName.toLowerCase()}${classes.map((c) => `.${c}`).join("")}`;
+      const inReply = active.closest(".imagechat-reply") ? ".imagechat-reply " : "";
+      return comment ? `[data-comment-id="${CSS.escape(/** @type {HTMLElement} */ (comment).dataset.commentId || "")}"] ${selector}` : `${inReply}${selector}`;
+    }
+
+    /** @param {string} key */
+    restoreFocus(key) {
+      let target = null;
+      try {
+        target = key ? this.thread.querySelector(key) : null;
+      } catch {
+        target = null;
+      }
+      /** @type {HTMLElement} */ (target || this.thread).focus({ preventScroll: true });
     }
 
     /** Updates only the header (resolved state) when a marker changes. */

@@ -1,0 +1,604 @@
+"""Every way a request can be wrong, each answered with its status and the Error shape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from restkit import Api, assert_error, b64, new_bid, sso_payload
+
+from imagechat.domain import limits, tokens
+from imagechat.domain.models import User
+
+JSON = {"Content-Type": "application/json"}
+
+
+def chat_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "urlId": "image-1",
+        "x": 10,
+        "y": 20,
+        "comment": "hello",
+        "broadcastId": new_bid(),
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+@pytest.fixture()
+async def token(api: Api) -> str:
+    return await api.guest("Tess")
+
+
+@pytest.fixture()
+async def chat(api: Api, token: str) -> dict[str, Any]:
+    return await api.create_chat(token)
+
+
+async def assert_nothing_written(api: Api, url_id: str = "image-1") -> None:
+    listing = await api.chats(url_id)
+    assert listing["offset"] == 0 and listing["chats"] == []
+
+
+# --------------------------------------------------------------------------------------------
+# 400: not JSON, or not an object
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [b"{", b"not json", b'{"urlId": "a",}', b"\xff\xfe", b""])
+async def test_malformed_json_is_400(api: Api, token: str, raw: bytes) -> None:
+    answer = await api.post("/chats", content=raw, headers=JSON, token=token)
+    if raw == b"":
+        # No body at all: FastAPI sees a missing body, which is "not an object".
+        assert_error(answer, 400, "malformed_body")
+    else:
+        assert_error(answer, 400, "malformed_json")
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"[1, 2]", b'"text"', b"42", b"true", b"null"])
+async def test_body_that_is_not_an_object_is_400(api: Api, token: str, raw: bytes) -> None:
+    answer = await api.post("/chats", content=raw, headers=JSON, token=token)
+    assert_error(answer, 400, "malformed_body")
+
+
+async def test_session_body_not_an_object_is_400(api: Api) -> None:
+    assert_error(await api.post("/sessions", content=b"[]", headers=JSON), 400, "malformed_body")
+    assert_error(await api.post("/sessions", content=b"{", headers=JSON), 400, "malformed_json")
+
+
+# --------------------------------------------------------------------------------------------
+# 422: well-formed JSON with missing, wrong-typed or out-of-range fields
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["urlId", "x", "y", "comment", "broadcastId"])
+async def test_missing_field_is_422(api: Api, token: str, field: str) -> None:
+    answer = await api.post("/chats", json=chat_body(**{field: ...}), token=token)
+    body = assert_error(answer, 422, "invalid_request")
+    assert field in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("urlId", 5),
+        ("urlId", None),
+        ("x", "10"),
+        ("x", True),
+        ("x", None),
+        ("y", [1]),
+        ("comment", 3),
+        ("comment", {"text": "hi"}),
+        ("broadcastId", 123),
+        ("pageUrl", 7),
+    ],
+)
+async def test_wrong_type_is_422(api: Api, token: str, field: str, value: Any) -> None:
+    answer = await api.post("/chats", json=chat_body(**{field: value}), token=token)
+    body = assert_error(answer, 422, "invalid_request")
+    assert field in body["message"]
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("x", 150), ("x", -0.001), ("y", 100.0001), ("y", -5), ("x", 1e300), ("y", 1e400)],
+)
+async def test_coordinate_out_of_range_is_422(
+    api: Api, token: str, field: str, value: float
+) -> None:
+    answer = await api.post("/chats", json=chat_body(**{field: value}), token=token)
+    body = assert_error(answer, 422, "invalid_coordinate")
+    assert field in body["message"]
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize("value", [0, 100, 0.0, 99.999, 50])
+async def test_coordinate_edges_are_accepted(api: Api, token: str, value: float) -> None:
+    answer = await api.post("/chats", json=chat_body(x=value, y=value), token=token)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["chat"]["x"] == value
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+async def test_non_finite_coordinates_are_422(api: Api, token: str, literal: str) -> None:
+    raw = (
+        '{"urlId": "image-1", "x": %s, "y": 5, "comment": "c", "broadcastId": "%s"}'
+        % (literal, new_bid())
+    ).encode()
+    answer = await api.post("/chats", content=raw, headers=JSON, token=token)
+    # A strict parser refuses the NaN/Infinity literals as malformed JSON; a lenient one reads
+    # them as floats that the coordinate rule refuses. Either way: no chat, no 500.
+    if answer.status_code == 400:
+        assert_error(answer, 400, "malformed_json")
+    else:
+        assert_error(answer, 422, "invalid_coordinate")
+    await assert_nothing_written(api)
+
+
+async def test_non_finite_coordinate_in_patch_is_422(
+    api: Api, token: str, chat: dict[str, Any]
+) -> None:
+    raw = b'{"broadcastId": "%s", "y": 1e999}' % new_bid().encode()
+    answer = await api.patch(f"/chats/{chat['chat']['id']}", content=raw, headers=JSON, token=token)
+    assert_error(answer, 422, "invalid_coordinate")
+
+
+@pytest.mark.parametrize("comment", ["", " ", "   \n\t  ", "\u00a0\u2003"])
+async def test_empty_comment_is_422(api: Api, token: str, comment: str) -> None:
+    answer = await api.post("/chats", json=chat_body(comment=comment), token=token)
+    assert_error(answer, 422, "invalid_comment")
+    await assert_nothing_written(api)
+
+
+async def test_comment_length_is_judged_after_trimming(api: Api, token: str) -> None:
+    longest = "  " + "a" * limits.MAX_COMMENT + "\n\n"
+    ok = await api.post("/chats", json=chat_body(comment=longest), token=token)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["comment"]["body"] == longest  # stored as given
+    too_long = "b" * (limits.MAX_COMMENT + 1)
+    refused = await api.post("/chats", json=chat_body(comment=too_long), token=token)
+    assert_error(refused, 422, "invalid_comment")
+
+
+async def test_reply_and_edit_check_comment_rules(
+    api: Api, token: str, chat: dict[str, Any]
+) -> None:
+    chat_id, comment_id = chat["chat"]["id"], chat["comment"]["id"]
+    empty = await api.post(
+        f"/chats/{chat_id}/comments", json={"comment": "  ", "broadcastId": new_bid()}, token=token
+    )
+    assert_error(empty, 422, "invalid_comment")
+    long = await api.patch(
+        f"/comments/{comment_id}",
+        json={"comment": "x" * (limits.MAX_COMMENT + 1), "broadcastId": new_bid()},
+        token=token,
+    )
+    assert_error(long, 422, "invalid_comment")
+    missing = await api.patch(f"/comments/{comment_id}", json={"broadcastId": new_bid()}, token=token)
+    assert_error(missing, 422, "invalid_request")
+    assert (await api.chats())["offset"] == 1
+
+
+@pytest.mark.parametrize("url_id", ["", "x" * (limits.MAX_URL_ID + 1), "a\nb", "tab\there"])
+async def test_bad_url_id_in_a_write_is_422(api: Api, token: str, url_id: str) -> None:
+    answer = await api.post("/chats", json=chat_body(urlId=url_id), token=token)
+    assert_error(answer, 422, "invalid_url_id")
+
+
+async def test_longest_url_id_is_accepted(api: Api, token: str) -> None:
+    url_id = "u" * limits.MAX_URL_ID
+    made = await api.create_chat(token, url_id=url_id)
+    assert made["chat"]["urlId"] == url_id
+    assert (await api.chats(url_id))["offset"] == 1
+
+
+@pytest.mark.parametrize("url_id", ["", "x" * (limits.MAX_URL_ID + 1)])
+async def test_bad_url_id_in_a_read_is_422(api: Api, url_id: str) -> None:
+    assert_error(await api.get("/chats", params={"urlId": url_id}), 422, "invalid_url_id")
+    assert_error(await api.get("/events", params={"urlId": url_id}), 422, "invalid_url_id")
+
+
+async def test_missing_url_id_in_a_read_is_422(api: Api) -> None:
+    assert_error(await api.get("/chats"), 422, "invalid_request")
+    assert_error(await api.get("/events"), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("bid", ["", "not-a-uuid", "1234", "g" * 36])
+async def test_bad_broadcast_id_is_422(api: Api, token: str, bid: str) -> None:
+    answer = await api.post("/chats", json=chat_body(broadcastId=bid), token=token)
+    assert_error(answer, 422, "invalid_broadcast_id")
+    await assert_nothing_written(api)
+
+
+async def test_bad_broadcast_id_on_delete_is_422(
+    api: Api, token: str, chat: dict[str, Any]
+) -> None:
+    chat_id, comment_id = chat["chat"]["id"], chat["comment"]["id"]
+    for path in (f"/chats/{chat_id}", f"/comments/{comment_id}"):
+        bad = await api.delete(path, params={"broadcastId": "nope"}, token=token)
+        assert_error(bad, 422, "invalid_broadcast_id")
+        missing = await api.delete(path, token=token)
+        assert_error(missing, 422, "invalid_request")
+    assert (await api.chats())["offset"] == 1
+
+
+async def test_too_long_page_url_is_422(api: Api, token: str) -> None:
+    too_long = "https://a.example/" + "p" * limits.MAX_PAGE_URL
+    answer = await api.post("/chats", json=chat_body(pageUrl=too_long), token=token)
+    assert_error(answer, 422, "invalid_url")
+    answer = await api.post("/chats", json=chat_body(imageSrc=too_long), token=token)
+    assert_error(answer, 422, "invalid_url")
+    fine = await api.post(
+        "/chats", json=chat_body(pageUrl="https://a.example/p", imageSrc="/i.png"), token=token
+    )
+    assert fine.status_code == 201, fine.text
+
+
+async def test_patch_with_nothing_to_change_is_422(
+    api: Api, token: str, chat: dict[str, Any]
+) -> None:
+    chat_id = chat["chat"]["id"]
+    answer = await api.patch(f"/chats/{chat_id}", json={"broadcastId": new_bid()}, token=token)
+    assert_error(answer, 422, "nothing_to_change")
+    nulls = {"broadcastId": new_bid(), "x": None, "y": None, "resolved": None}
+    assert_error(await api.patch(f"/chats/{chat_id}", json=nulls, token=token), 422)
+    assert (await api.chats())["offset"] == 1
+
+
+async def test_patch_with_wrong_types_is_422(api: Api, token: str, chat: dict[str, Any]) -> None:
+    chat_id = chat["chat"]["id"]
+    for change in ({"resolved": "yes"}, {"resolved": 1}, {"x": "5"}):
+        answer = await api.patch(
+            f"/chats/{chat_id}", json={"broadcastId": new_bid(), **change}, token=token
+        )
+        assert_error(answer, 422, "invalid_request")
+
+
+@pytest.mark.parametrize("since", ["-1", "-100"])
+async def test_negative_since_is_422(api: Api, since: str) -> None:
+    answer = await api.get("/events", params={"urlId": "image-1", "since": since})
+    assert_error(answer, 422, "invalid_offset")
+
+
+@pytest.mark.parametrize("since", ["abc", "1.5", "", "0x10", "1e3"])
+async def test_non_integer_since_is_422(api: Api, since: str) -> None:
+    answer = await api.get("/events", params={"urlId": "image-1", "since": since})
+    assert_error(answer, 422, "invalid_request")
+
+
+# --------------------------------------------------------------------------------------------
+# Sessions
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"guest": {"name": "a"}, "sso": {"userDataJSONBase64": "", "verificationHash": "", "timestamp": 1}},
+        {"guest": None, "sso": None},
+    ],
+)
+async def test_session_needs_exactly_one_kind(api: Api, body: dict[str, Any]) -> None:
+    assert_error(await api.post("/sessions", json=body), 422, "invalid_session_request")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "n" * (limits.MAX_NAME + 1)])
+async def test_bad_guest_name_is_422(api: Api, name: str) -> None:
+    assert_error(await api.post("/sessions", json={"guest": {"name": name}}), 422, "invalid_name")
+
+
+async def test_guest_name_of_wrong_type_is_422(api: Api) -> None:
+    answer = await api.post("/sessions", json={"guest": {"name": 5}})
+    assert_error(answer, 422, "invalid_request")
+    answer = await api.post("/sessions", json={"guest": "Bob"})
+    assert_error(answer, 422, "invalid_request")
+
+
+async def test_sso_errors(api: Api) -> None:
+    secret = api.tenant.api_secret
+    user = {"id": "u1", "username": "Una"}
+    now_ms = int(time.time() * 1000)
+
+    async def attempt(sso: dict[str, Any]) -> httpx.Response:
+        return await api.post("/sessions", json={"sso": sso})
+
+    forged = sso_payload(secret, user)
+    forged["verificationHash"] = sso_payload("another secret", user)["verificationHash"]
+    assert_error(await attempt(forged), 401, "sso_invalid_hash")
+
+    expired = sso_payload(secret, user, timestamp=now_ms - limits.SSO_MAX_AGE_MS - 60_000)
+    assert_error(await attempt(expired), 401, "sso_expired")
+
+    future = sso_payload(secret, user, timestamp=now_ms + 3600_000)
+    assert_error(await attempt(future), 401, "sso_future_timestamp")
+
+    junk = sso_payload(secret, user, user_data="%%% not base64 %%%")
+    assert_error(await attempt(junk), 400, "malformed_sso")
+
+    not_json = sso_payload(secret, user, user_data=b64(b"{not json"))
+    assert_error(await attempt(not_json), 400, "malformed_sso")
+
+    no_name = sso_payload(secret, {"id": "u1"})
+    assert_error(await attempt(no_name), 400, "malformed_sso")
+
+    too_long = sso_payload(secret, user, user_data="A" * (limits.MAX_SSO_USER_DATA + 4))
+    assert_error(await attempt(too_long), 400, "malformed_sso")
+
+    # Wrong types are the request's shape, not the signature's.
+    as_text = dict(sso_payload(secret, user))
+    as_text["timestamp"] = str(as_text["timestamp"])
+    assert_error(await attempt(as_text), 422, "invalid_request")
+    missing = sso_payload(secret, user)
+    del missing["verificationHash"]
+    assert_error(await attempt(missing), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("forged_hash", ["é" * 64, "ＡＢ", "💥"])
+async def test_non_ascii_sso_hash_is_401_not_500(api: Api, forged_hash: str) -> None:
+    sso = sso_payload(api.tenant.api_secret, {"id": "u1", "username": "Una"})
+    sso["verificationHash"] = forged_hash
+    assert_error(await api.post("/sessions", json={"sso": sso}), 401, "sso_invalid_hash")
+
+
+async def test_unencodable_sso_user_data_is_refused(api: Api) -> None:
+    raw = (
+        b'{"sso": {"userDataJSONBase64": "\\ud800abc", "verificationHash": "00", "timestamp": 1}}'
+    )
+    answer = await api.post("/sessions", content=raw, headers=JSON)
+    assert answer.status_code in (400, 401), answer.text
+    assert_error(answer, answer.status_code)
+
+
+# --------------------------------------------------------------------------------------------
+# 401: credentials
+# --------------------------------------------------------------------------------------------
+
+
+async def test_write_without_token_is_401(api: Api) -> None:
+    assert_error(await api.post("/chats", json=chat_body()), 401, "unauthorized")
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer garbage",
+        "Bearer v1.abc.def",
+        "Bearer v2.abc.def",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "token-without-scheme",
+        "Bearer a.b.c.d",
+    ],
+)
+async def test_garbage_token_is_401(api: Api, header: str) -> None:
+    answer = await api.post("/chats", json=chat_body(), headers={"Authorization": header})
+    assert_error(answer, 401, "invalid_token")
+    await assert_nothing_written(api)
+
+
+async def test_non_ascii_token_is_401_not_500(api: Api, token: str) -> None:
+    version, body, _mac = token.split(".")
+    forged = f"Bearer {version}.{body}.".encode() + b"\xe9\xe9\xe9"
+    answer = await api.client.post(
+        api.path("/chats"), json=chat_body(), headers={"Authorization": forged}
+    )
+    assert_error(answer, 401, "invalid_token")
+
+
+async def test_tampered_token_is_401(api: Api, token: str) -> None:
+    version, body, mac = token.split(".")
+    flipped = mac[:-2] + ("AA" if mac[-2:] != "AA" else "BB")
+    answer = await api.post("/chats", json=chat_body(), token=f"{version}.{body}.{flipped}")
+    assert_error(answer, 401, "invalid_token")
+
+
+async def test_expired_token_is_401(api: Api) -> None:
+    user = User(id="guest:old", name="Old", avatar_url=None, role="guest")
+    old = tokens.issue(
+        api.tenant.api_secret, tokens.Session(api.tenant.id, user, int(time.time()) - 1)
+    )
+    answer = await api.post("/chats", json=chat_body(), token=old)
+    assert_error(answer, 401, "token_expired")
+    await assert_nothing_written(api)
+
+
+async def test_wrong_api_key_is_401(api: Api) -> None:
+    for key in ("wrong", api.tenant.api_secret + "x", ""):
+        answer = await api.get("/usage", api_key=key)
+        assert_error(answer, 401, "invalid_api_key")
+        answer = await api.post("/chats", json=chat_body(), api_key=key)
+        assert_error(answer, 401, "invalid_api_key")
+    await assert_nothing_written(api)
+
+
+# --------------------------------------------------------------------------------------------
+# 404 and 405
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/chats?urlId=a"),
+        ("POST", "/sessions"),
+        ("GET", "/events?urlId=a"),
+        ("GET", "/usage"),
+        ("GET", "/chats/abc"),
+    ],
+)
+@pytest.mark.parametrize("tenant", ["nope", "a%00b", "UPPER", "x" * 70, "-dash"])
+async def test_unknown_tenant_is_404(
+    app_client: httpx.AsyncClient, method: str, path: str, tenant: str
+) -> None:
+    answer = await app_client.request(
+        method, f"/api/v1/{tenant}{path}", json={"guest": {"name": "a"}}
+    )
+    assert_error(answer, 404, "tenant_not_found")
+
+
+async def test_unknown_chat_and_comment_are_404(api: Api, token: str) -> None:
+    bid = {"broadcastId": new_bid()}
+    assert_error(await api.get("/chats/missing"), 404, "chat_not_found")
+    assert_error(await api.get("/chats/a%00b"), 404, "chat_not_found")
+    answer = await api.post("/chats/missing/comments", json={"comment": "x", **bid}, token=token)
+    assert_error(answer, 404, "chat_not_found")
+    answer = await api.patch("/chats/missing", json={"resolved": True, **bid}, token=token)
+    assert_error(answer, 404, "chat_not_found")
+    assert_error(await api.delete("/chats/missing", params=bid, token=token), 404, "chat_not_found")
+    answer = await api.patch("/comments/missing", json={"comment": "x", **bid}, token=token)
+    assert_error(answer, 404, "comment_not_found")
+    answer = await api.delete("/comments/missing", params=bid, token=token)
+    assert_error(answer, 404, "comment_not_found")
+    answer = await api.delete("/comments/a%00b", params=bid, token=token)
+    assert_error(answer, 404, "comment_not_found")
+
+
+async def test_unknown_route_is_404(app_client: httpx.AsyncClient, api: Api) -> None:
+    for path in ("/nowhere", "/api/v2/x", api.path("/nothing-here"), "/api/v1"):
+        assert_error(await app_client.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/chats"),
+        ("DELETE", "/chats"),
+        ("GET", "/sessions"),
+        ("POST", "/events"),
+        ("DELETE", "/usage"),
+        ("PUT", "/chats/abc"),
+        ("GET", "/comments/abc"),
+    ],
+)
+async def test_unsupported_method_is_405(api: Api, method: str, path: str) -> None:
+    answer = await api.request(method, path)
+    assert_error(answer, 405, "method_not_allowed")
+    assert "allow" in {key.lower() for key in answer.headers}
+
+
+# --------------------------------------------------------------------------------------------
+# 413: bodies over 64 KiB
+# --------------------------------------------------------------------------------------------
+
+
+def _big_body() -> bytes:
+    padding = "p" * (limits.MAX_REQUEST_BYTES + 10)
+    return (
+        '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s", "pad": "%s"}'
+        % (new_bid(), padding)
+    ).encode()
+
+
+async def test_body_over_limit_with_content_length_is_413(api: Api, token: str) -> None:
+    answer = await api.post("/chats", content=_big_body(), headers=JSON, token=token)
+    assert_error(answer, 413, "too_large")
+    await assert_nothing_written(api)
+
+
+async def test_body_over_limit_chunked_is_413(api: Api, token: str) -> None:
+    body = _big_body()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 8192):
+            yield body[start : start + 8192]
+
+    answer = await api.post("/chats", content=chunks(), headers=JSON, token=token)
+    assert "content-length" not in answer.request.headers
+    assert answer.request.headers.get("transfer-encoding") == "chunked"
+    assert_error(answer, 413, "too_large")
+    await assert_nothing_written(api)
+
+
+async def test_small_chunked_body_is_accepted(api: Api, token: str) -> None:
+    body = (
+        '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s"}' % new_bid()
+    ).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body[:10]
+        yield body[10:]
+
+    answer = await api.post("/chats", content=chunks(), headers=JSON, token=token)
+    assert answer.status_code == 201, answer.text
+
+
+async def test_body_just_under_limit_is_not_413(api: Api, token: str) -> None:
+    comment = "c" * 100
+    base = chat_body(comment=comment)
+    size = len(str(base).encode())
+    padded = dict(base, pad="p" * (limits.MAX_REQUEST_BYTES - size - 200))
+    answer = await api.post("/chats", json=padded, token=token)
+    assert len(answer.request.content) <= limits.MAX_REQUEST_BYTES
+    assert answer.status_code == 201, answer.text
+
+
+# --------------------------------------------------------------------------------------------
+# Text that a database would choke on
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw_comment", ['"nul \\u0000 inside"', '"lone \\ud800 surrogate"', '"\\udfff"']
+)
+async def test_unstorable_comment_is_422(api: Api, token: str, raw_comment: str) -> None:
+    raw = (
+        '{"urlId": "image-1", "x": 1, "y": 1, "comment": %s, "broadcastId": "%s"}'
+        % (raw_comment, new_bid())
+    ).encode()
+    answer = await api.post("/chats", content=raw, headers=JSON, token=token)
+    assert_error(answer, 422, "invalid_comment")
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize("field", ["urlId", "pageUrl", "imageSrc"])
+async def test_unstorable_strings_are_422(api: Api, token: str, field: str) -> None:
+    for bad in ('"a\\u0000b"', '"a\\ud800b"'):
+        body = '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s"' % new_bid()
+        raw = (body + ', "%s": %s}' % (field, bad)).encode()
+        answer = await api.post("/chats", content=raw, headers=JSON, token=token)
+        assert_error(answer, 422)
+    await assert_nothing_written(api)
+
+
+@pytest.mark.parametrize("name", ['"a\\u0000b"', '"\\ud800"'])
+async def test_unstorable_guest_name_is_422(api: Api, name: str) -> None:
+    raw = ('{"guest": {"name": %s}}' % name).encode()
+    assert_error(await api.post("/sessions", content=raw, headers=JSON), 422, "invalid_name")
+
+
+async def test_unstorable_sso_user_is_400(api: Api) -> None:
+    for user in ({"id": "a\u0000", "username": "x"}, {"id": "a", "username": "x\u0000y"}):
+        answer = await api.sso_session(user)
+        assert_error(answer, 400, "malformed_sso")
+
+
+# --------------------------------------------------------------------------------------------
+# The whole app never answers 500 to junk
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def anything_goes() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        ("POST", "/chats", {"content": b"\x00\x01\x02", "headers": JSON}),
+        ("POST", "/chats", {"content": b"{}", "headers": {"Content-Type": "text/plain"}}),
+        ("PATCH", "/chats/x", {"content": b"{}", "headers": JSON}),
+        ("GET", "/usage?from=zzz", {}),
+        ("GET", "/events?urlId=a&epoch=" + "e" * 100, {}),
+    ]
+
+
+async def test_junk_never_gets_500(
+    api: Api, token: str, anything_goes: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    for method, path, kwargs in anything_goes:
+        answer = await api.request(method, path, token=token, **kwargs)
+        assert 400 <= answer.status_code < 500, (method, path, answer.text)
+        assert_error(answer, answer.status_code)

@@ -1,0 +1,85 @@
+"""A real server (uvicorn + the app) inside the test's event loop, on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import Any
+
+import uvicorn
+
+from imagechat.settings import Settings
+from imagechat.storage.store import Store
+from imagechat.web.app import create_app
+
+
+class LiveServer:
+    """Start, stop and restart a server on one port over one database."""
+
+    def __init__(self, database_url: str, *, send_buffer: int | None = None, **settings: Any):
+        self.database_url = database_url
+        self.settings = Settings(database_url=database_url, **settings)
+        self.send_buffer = send_buffer
+        self.port = _free_port()
+        self.server: uvicorn.Server | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.store: Store | None = None
+        self.app: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def live(self) -> Any:
+        return self.app.state.services.live
+
+    async def start(self) -> None:
+        if self.store is None:
+            self.store = await Store.open(self.database_url, run_migrations=True)
+        self.app = create_app(self.settings, self.store)
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            ws="websockets-sansio",
+            lifespan="on",
+            ws_per_message_deflate=self.settings.ws_compression,
+            ws_ping_interval=self.settings.ping_interval,
+            ws_ping_timeout=self.settings.ping_timeout,
+            timeout_graceful_shutdown=2,
+        )
+        self.server = uvicorn.Server(config)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if self.send_buffer is not None:
+            # Accepted sockets inherit it: lets a test fill a slow reader's pipe quickly.
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
+        listener.bind(("127.0.0.1", self.port))
+        self.task = asyncio.create_task(self.server.serve(sockets=[listener]))
+        for _ in range(500):
+            if self.server.started:
+                return
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        raise RuntimeError("server did not start")
+
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self.task, 15)
+        self.server = self.task = None
+
+    async def close(self) -> None:
+        await self.stop()
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from imagechat.realtime.hub import ChannelKey, Hub
 from imagechat.realtime.protocol import Subscription
 from imagechat.realtime.usage import UsageMeter
-from imagechat.realtime.writer import Send, Writer
+from imagechat.realtime.writer import Sink, Writer
 
 MAX_CHANNELS_PER_CONNECTION = 200
 
@@ -15,7 +15,7 @@ class LiveConnection:
 
     def __init__(
         self,
-        send: Send,
+        sink: Sink,
         hub: Hub,
         meter: UsageMeter,
         *,
@@ -26,7 +26,7 @@ class LiveConnection:
         self._hub = hub
         self._meter = meter
         self.writer = Writer(
-            send, meter, max_batch=max_batch, queue_limit=queue_limit, window=window
+            sink, meter, max_batch=max_batch, queue_limit=queue_limit, window=window
         )
         self.subscriptions: dict[ChannelKey, Subscription] = {}
 

@@ -8,41 +8,65 @@ from typing import Any
 import orjson
 
 
+def text_frame(payload: bytes) -> bytes:
+    """A complete unmasked WebSocket text frame (RFC 6455 §5.2), as a server sends it.
+
+    Server frames carry no mask, so one encoded frame is valid on every connection that
+    negotiated no extension: the hub builds it once per event and every writer sends it as is.
+    """
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x81, length))
+    elif length < 1 << 16:
+        header = bytes((0x81, 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + length.to_bytes(8, "big")
+    return header + payload
+
+
 @dataclass(frozen=True, slots=True)
 class EventFrame:
-    """One event, encoded once and handed as is to every subscriber (and its ASGI message)."""
+    """One event, encoded once and shared by every subscriber: JSON, ASGI message and frame."""
 
     tenant_id: str
     offset: int
-    text: str
-    nbytes: int
-    message: dict[str, Any]  # the ready-made ASGI send message, shared by every connection
+    data: bytes
+    message: dict[str, Any]  # the ready-made ASGI send message
+    wire: bytes  # the ready-made WebSocket frame
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
 
     @classmethod
     def of(cls, tenant_id: str, offset: int, data: bytes) -> EventFrame:
-        text = data.decode()
-        return cls(tenant_id, offset, text, len(data), {"type": "websocket.send", "text": text})
+        message = {"type": "websocket.send", "text": data.decode()}
+        return cls(tenant_id, offset, data, message, text_frame(data))
 
 
 @dataclass(frozen=True, slots=True)
 class ControlFrame:
     """A frame that is not an event (subscribed, presence, pong, error); never batched."""
 
-    text: str
+    data: bytes
     # A `subscribed` frame carrying replayed events counts them as deliveries.
     tenant_id: str = ""
     events: int = 0
 
     @property
+    def text(self) -> str:
+        return self.data.decode()
+
+    @property
     def nbytes(self) -> int:
-        return len(self.text.encode())
+        return len(self.data)
 
 
 Frame = EventFrame | ControlFrame
 
 
 def control(payload: dict[str, Any]) -> ControlFrame:
-    return ControlFrame(orjson.dumps(payload).decode())
+    return ControlFrame(orjson.dumps(payload))
 
 
 PONG = control({"type": "pong"})
@@ -64,7 +88,7 @@ def presence(tenant_id: str, url_id: str, viewers: int) -> ControlFrame:
 
 
 def subscribed(
-    tenant_id: str, url_id: str, epoch: str, offset: int, recovered: bool, events: list[str]
+    tenant_id: str, url_id: str, epoch: str, offset: int, recovered: bool, events: list[bytes]
 ) -> ControlFrame:
     """The answer to a subscribe; replayed events are spliced in already encoded."""
     head = orjson.dumps(
@@ -76,10 +100,11 @@ def subscribed(
             "offset": offset,
             "recovered": recovered,
         }
-    ).decode()
-    text = head[:-1] + ',"events":[' + ",".join(events) + "]}"
-    return ControlFrame(text, tenant_id, len(events))
+    )
+    data = head[:-1] + b',"events":[' + b",".join(events) + b"]}"
+    return ControlFrame(data, tenant_id, len(events))
 
 
-def batch_text(frames: list[EventFrame]) -> str:
-    return "[" + ",".join(frame.text for frame in frames) + "]"
+def batch_payload(frames: list[EventFrame]) -> bytes:
+    """Several events as one JSON array, spliced from their encodings."""
+    return b"[" + b",".join(frame.data for frame in frames) + b"]"

@@ -74,7 +74,7 @@ class Hub:
         epoch: str,
         top: int,
         recovered: bool,
-        replay: list[str],
+        replay: list[bytes],
     ) -> None:
         """Hand a pending subscription its replay; it turns live once merged."""
         channel = self.channels.get((subscription.tenant_id, subscription.url_id))

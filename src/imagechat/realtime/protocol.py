@@ -128,7 +128,7 @@ class Subscription:
         self.offset = 0
         self.repairing: Repair | None = None
 
-    def start(self, epoch: str, top: int, recovered: bool, replay: list[str]) -> Step:
+    def start(self, epoch: str, top: int, recovered: bool, replay: list[bytes]) -> Step:
         """The replay was read up to `top`: answer `subscribed`, then what arrived meanwhile."""
         self.epoch, self.offset = epoch, top
         out: list[F.Frame] = [

@@ -12,7 +12,7 @@ from imagechat.realtime.broker import Broker
 from imagechat.realtime.connection import LiveConnection
 from imagechat.realtime.hub import ChannelKey, Hub, RangeReader
 from imagechat.realtime.usage import UsageMeter
-from imagechat.realtime.writer import RESTARTING, Send
+from imagechat.realtime.writer import RESTARTING, Sink
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class LiveService:
             # The event is committed: subscribers get it from the log at the next head check.
             log.exception("publishing offset %s of %s failed", event.offset, event.url_id)
 
-    def connect(self, send: Send) -> LiveConnection:
-        connection = LiveConnection(send, self.hub, self.meter, **self._writer_options)  # type: ignore[arg-type]
+    def connect(self, sink: Sink) -> LiveConnection:
+        connection = LiveConnection(sink, self.hub, self.meter, **self._writer_options)  # type: ignore[arg-type]
         self.connections.add(connection)
         return connection
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Protocol
 
-from imagechat.realtime.frames import ControlFrame, EventFrame, Frame, batch_text
+from imagechat.realtime.frames import ControlFrame, EventFrame, Frame, batch_payload
 from imagechat.realtime.usage import UsageMeter
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+class Sink(Protocol):
+    """Where a writer's frames go: one WebSocket connection."""
+
+    async def send_event(self, frame: EventFrame) -> None:
+        """Send one event frame, shared as is with every other subscriber."""
+
+    async def send_payload(self, payload: bytes) -> None:
+        """Send one text frame holding this JSON (a control frame or a batch)."""
+
 
 SLOW_CONSUMER = 4008
 RESTARTING = 1012
@@ -42,7 +50,7 @@ class Writer:
         "_max_batch",
         "_meter",
         "_queue",
-        "_send",
+        "_sink",
         "_task",
         "_wake",
         "_window",
@@ -51,14 +59,14 @@ class Writer:
 
     def __init__(
         self,
-        send: Send,
+        sink: Sink,
         meter: UsageMeter,
         *,
         max_batch: int = 100,
         queue_limit: int = 2000,
         window: float = 0.0,
     ) -> None:
-        self._send = send
+        self._sink = sink
         self._meter = meter
         self._max_batch = max(1, max_batch)
         self._limit = queue_limit
@@ -121,17 +129,17 @@ class Writer:
     async def _send_next(self, queue: deque[Frame]) -> None:
         first = queue.popleft()
         if isinstance(first, ControlFrame):
-            await self._send({"type": "websocket.send", "text": first.text})
+            await self._sink.send_payload(first.data)
             if first.events:
                 self._meter.delivered(first.tenant_id, first.events, first.nbytes)
         elif not queue or not isinstance(queue[0], EventFrame):
-            await self._send(first.message)  # the one message shared by every subscriber
+            await self._sink.send_event(first)
             self._meter.delivered(first.tenant_id, 1, first.nbytes)
         else:
             batch = [first]
             while queue and len(batch) < self._max_batch and isinstance(queue[0], EventFrame):
                 batch.append(queue.popleft())  # type: ignore[arg-type]
-            await self._send({"type": "websocket.send", "text": batch_text(batch)})
+            await self._sink.send_payload(batch_payload(batch))
             # Bytes of the array: each event, its comma or bracket, one more bracket.
             meter = self._meter
             meter.delivered(batch[0].tenant_id, 1, batch[0].nbytes + 2)

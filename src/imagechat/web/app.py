@@ -26,6 +26,7 @@ from imagechat.storage.store import Store
 from imagechat.web import api, errors
 from imagechat.web.limits import BodyLimit
 from imagechat.web.services import Services
+from imagechat.web.sinks import KeepServerSend
 from imagechat.web.ws import websocket_endpoint
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(BodyLimit, max_bytes=limits.MAX_REQUEST_BYTES)
+    app.add_middleware(KeepServerSend)
     return app
 
 

@@ -14,13 +14,14 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from imagechat.web.sinks import server_protocol
+
 ABORT_AFTER_SECONDS = 5.0
 ASGI_CLOSE_SECONDS = 2.0
 
 
 def _protocol(websocket: WebSocket) -> Any:
-    send = getattr(websocket, "_send", None)
-    protocol = getattr(send, "__self__", None)
+    protocol = server_protocol(websocket)
     wanted = ("conn", "transport", "writable", "close_sent")
     return protocol if all(hasattr(protocol, name) for name in wanted) else None
 

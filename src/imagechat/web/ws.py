@@ -15,6 +15,7 @@ from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscr
 from imagechat.realtime.writer import WriterClosed
 from imagechat.web import auth, closing
 from imagechat.web.services import Services, services
+from imagechat.web.sinks import sink_for
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ MALFORMED = 4400
 async def websocket_endpoint(websocket: WebSocket) -> None:
     found = services(websocket)
     await websocket.accept()
-    connection = found.live.connect(websocket.send)
+    connection = found.live.connect(sink_for(websocket, found.settings.ws_compression))
     writer = asyncio.create_task(connection.writer.run())
     reader = asyncio.create_task(_read_loop(websocket, connection, found))
     close_code: int | None = None
@@ -112,5 +113,5 @@ async def _subscribe(
     else:
         history = await found.store.history(tenant, message.url_id, message.epoch, message.offset)
         epoch, top, recovered = history.epoch, history.offset, history.recovered
-        replay = [data.decode() for data in history.events]
+        replay = history.events
     found.live.hub.start(connection, subscription, epoch, top, recovered, replay)

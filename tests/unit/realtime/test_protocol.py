@@ -39,7 +39,7 @@ def run_subscription(since: int, top: int, before: list[int], after: list[int]) 
     """Subscribe at `since`; the replay reads up to `top`; live events arrive around it."""
     subscription = Subscription("t", "img")
     steps = [subscription.on_event(frame(n)) for n in before]
-    replay = [LOG[n].decode() for n in range(since + 1, top + 1)]
+    replay = [LOG[n] for n in range(since + 1, top + 1)]
     steps.append(subscription.start("e", top, True, replay))
     for n in after:
         steps.append(subscription.on_event(frame(n)))

@@ -26,7 +26,13 @@ class Peer:
         self.block = asyncio.Event()
         self.block.set()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send_event(self, frame: EventFrame) -> None:
+        await self._send(frame.message)
+
+    async def send_payload(self, payload: bytes) -> None:
+        await self._send({"type": "websocket.send", "text": payload.decode()})
+
+    async def _send(self, message: dict[str, Any]) -> None:
         await self.block.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -38,7 +44,7 @@ class Peer:
 
 async def test_an_idle_writer_sends_at_once_and_the_same_message_object() -> None:
     peer, meter = Peer(), UsageMeter()
-    writer = Writer(peer.send, meter)
+    writer = Writer(peer, meter)
     task = asyncio.create_task(writer.run())
     shared = event(1)
     writer.push(shared)
@@ -51,7 +57,7 @@ async def test_an_idle_writer_sends_at_once_and_the_same_message_object() -> Non
 
 async def test_events_queued_while_busy_leave_as_one_array_frame() -> None:
     peer, meter = Peer(delay=0.01), UsageMeter()
-    writer = Writer(peer.send, meter, max_batch=4)
+    writer = Writer(peer, meter, max_batch=4)
     task = asyncio.create_task(writer.run())
     for n in range(1, 11):
         writer.push(event(n))
@@ -71,7 +77,7 @@ async def test_events_queued_while_busy_leave_as_one_array_frame() -> None:
 
 async def test_control_frames_are_never_mixed_into_a_batch() -> None:
     peer = Peer(delay=0.01)
-    writer = Writer(peer.send, UsageMeter())
+    writer = Writer(peer, UsageMeter())
     task = asyncio.create_task(writer.run())
     writer.push(event(1))
     writer.push(event(2))
@@ -86,7 +92,7 @@ async def test_control_frames_are_never_mixed_into_a_batch() -> None:
 async def test_overflow_stops_a_stuck_writer_with_4008() -> None:
     peer = Peer()
     peer.block.clear()  # the peer stopped reading: sends never complete
-    writer = Writer(peer.send, UsageMeter(), queue_limit=5)
+    writer = Writer(peer, UsageMeter(), queue_limit=5)
     task = asyncio.create_task(writer.run())
     for n in range(1, 10):
         writer.push(event(n))
@@ -99,7 +105,7 @@ async def test_overflow_stops_a_stuck_writer_with_4008() -> None:
 
 async def test_a_window_gathers_a_burst_after_a_recent_send() -> None:
     peer = Peer()
-    writer = Writer(peer.send, UsageMeter(), window=0.05)
+    writer = Writer(peer, UsageMeter(), window=0.05)
     task = asyncio.create_task(writer.run())
     writer.push(event(1))
     await asyncio.sleep(0.001)

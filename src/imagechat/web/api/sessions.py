@@ -36,7 +36,8 @@ async def create_session(
         if tenant.private:
             raise Forbidden("this site is private: guests may not sign in", "guests_not_allowed")
         name = validation.display_name(body.guest.name)
-        user = User(id=f"guest:{secrets.token_hex(8)}", name=name, avatar_url=None, role="guest")
+        # Short ids on purpose: they travel in every event this user causes.
+        user = User(id=f"g:{secrets.token_urlsafe(6)}", name=name, avatar_url=None, role="guest")
     expires_at = int(time.time()) + limits.SESSION_TTL_SECONDS
     await services(request).store.upsert_user(tenant, user)
     token = tokens.issue(tenant.api_secret, tokens.Session(tenant.id, user, expires_at))

@@ -1,0 +1,91 @@
+"""How a writer's frames reach the socket.
+
+`WireSink` hands every subscriber the very same encoded WebSocket frame of an event (built
+once by the hub) and writes it straight to the transport of uvicorn's websockets-sansio
+protocol, which `imagechat serve` runs. It keeps that protocol's backpressure (waits while the
+transport is paused) and is used only where no extension (compression) was negotiated, since
+only then are frames identical across connections. Anywhere else, `AsgiSink` goes through the
+ASGI interface, sharing one ready-made send message per event instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from imagechat.realtime.frames import EventFrame, text_frame
+from imagechat.realtime.writer import Sink
+
+
+class AsgiSink:
+    __slots__ = ("_send",)
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._send = websocket.send
+
+    async def send_event(self, frame: EventFrame) -> None:
+        await self._send(frame.message)
+
+    async def send_payload(self, payload: bytes) -> None:
+        await self._send({"type": "websocket.send", "text": payload.decode()})
+
+
+class WireSink:
+    __slots__ = ("_protocol", "_transport", "_writable")
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+        self._writable = protocol.writable
+
+    async def send_event(self, frame: EventFrame) -> None:
+        await self._write(frame.wire)
+
+    async def send_payload(self, payload: bytes) -> None:
+        await self._write(text_frame(payload))
+
+    async def _write(self, wire: bytes) -> None:
+        if not self._writable.is_set():
+            await self._writable.wait()  # the peer reads slowly: wait as the protocol would
+        protocol = self._protocol
+        if protocol.disconnected or protocol.close_sent:
+            raise WebSocketDisconnect(1006)
+        self._transport.write(wire)
+
+
+SERVER_SEND = "imagechat.server_send"
+
+
+class KeepServerSend:
+    """ASGI middleware that keeps the server's own `send` in the scope of each WebSocket,
+    before any layer wraps it: the protocol object it is bound to is what WireSink writes to."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[SERVER_SEND] = send
+        await self.app(scope, receive, send)
+
+
+def server_protocol(websocket: WebSocket) -> Any:
+    """The server's protocol object behind a WebSocket, or None if it can't be found."""
+    return getattr(websocket.scope.get(SERVER_SEND), "__self__", None)
+
+
+def sink_for(websocket: WebSocket, compression_enabled: bool) -> Sink:
+    protocol = server_protocol(websocket)
+    conn = getattr(protocol, "conn", None)
+    usable = (
+        not compression_enabled
+        and conn is not None
+        and getattr(conn, "extensions", None) == []
+        and all(
+            hasattr(protocol, name)
+            for name in ("transport", "writable", "disconnected", "close_sent")
+        )
+    )
+    return WireSink(protocol) if usable else AsgiSink(websocket)

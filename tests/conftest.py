@@ -201,8 +201,26 @@ async def running_app(settings: Settings, store: Store | None) -> AsyncIterator[
             yield client
 
 
+MakeAppClient = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
 @pytest.fixture()
-async def app_client(database_url: str, store: Store) -> AsyncIterator[httpx.AsyncClient]:
+def make_app_client(database_url: str) -> MakeAppClient:
+    """`async with make_app_client(store, max_replay=3) as client:` another app on the test's
+    database, with Settings overrides; without a store the app opens its own."""
+
+    def make(
+        store: Store | None = None, **overrides: Any
+    ) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+        return running_app(app_settings(database_url, **overrides), store)
+
+    return make
+
+
+@pytest.fixture()
+async def app_client(
+    make_app_client: MakeAppClient, store: Store
+) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client for `create_app(...)` on the test's database, lifespan running."""
-    async with running_app(app_settings(database_url), store) as client:
+    async with make_app_client(store) as client:
         yield client

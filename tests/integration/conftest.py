@@ -7,11 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from restkit import Api
+from restkit import Api, MakeApi
 
 from imagechat.domain.models import Tenant
-
-MakeApi = Callable[..., Awaitable[Api]]
 
 
 @pytest.fixture()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -173,3 +174,6 @@ class Api:
 
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
+
+
+MakeApi = Callable[..., Awaitable[Api]]

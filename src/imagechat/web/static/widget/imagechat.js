@@ -258,7 +258,10 @@
    * @param {(Node | null | undefined | false)[]} children
    */
   function setChildren(node, children) {
-    node.replaceChildren(...children.filter((child) => child !== null && child !== undefined && child !== false));
+    /** @type {Node[]} */
+    const nodes = [];
+    for (const child of children) if (child) nodes.push(child);
+    node.replaceChildren(...nodes);
   }
 
   /** @returns {string} a random UUID, also in insecure contexts where randomUUID is missing. */
@@ -335,7 +338,9 @@
    * @param {HTMLImageElement} img
    */
   function deriveUrlId(img) {
-    const src = img.currentSrc || img.src || img.getAttribute("src") || "";
+    // The src attribute, not currentSrc: a <picture>/srcset may pick different files per device,
+    // and every device must land in the same conversation.
+    const src = img.src || img.currentSrc || "";
     const id = `${location.origin}${location.pathname}|${src}`;
     return id.length <= 512 ? id : `${id.slice(0, 500)}#${shortHash(id)}`;
   }
@@ -936,6 +941,8 @@
       this.retryTimer = null;
       this.failedRecoveries = 0;
       this.disposed = false;
+      /** @type {Identity | null} who reads, for private tenants (set by the widgets) */
+      this.readIdentity = null;
     }
 
     start() {
@@ -1598,6 +1605,8 @@
       this.markers = new Map();
       /** @type {string | null} */
       this.openChatId = null;
+      /** @type {string | null} the own comment shown with an edit form */
+      this.editingCommentId = null;
       /** @type {HTMLElement | null} the element to refocus when the thread closes */
       this.returnFocusTo = null;
       /** @type {{x: number, y: number} | null} */
@@ -1696,7 +1705,16 @@
       this.bodyObserver.observe(document.body, { attributes: true, attributeFilter: ["class"] });
       this.cleanups.push(() => this.bodyObserver.disconnect());
 
-      this.cleanups.push(network.listen(() => this.renderConnectionState()));
+      this.cleanups.push(
+        network.listen((type) => {
+          this.renderConnectionState();
+          // Back online: a thread that could not load while offline loads now.
+          if (type === "online" && this.openChatId && this.threadError) {
+            this.threadError = "";
+            this.refreshThread(this.openChatId);
+          }
+        }),
+      );
 
       this.surface.addEventListener("click", (event) => this.onSurfaceClick(event));
       this.surface.addEventListener("keydown", (event) => this.onSurfaceKey(event));
@@ -1768,7 +1786,7 @@
       switch (type) {
         case "chats":
           this.renderMarkers();
-          if (this.openChatId) this.renderThreadHeader();
+          if (this.openChatId) this.renderThread();
           break;
         case "thread":
           if (detail === this.openChatId) this.renderThread();
@@ -2091,6 +2109,7 @@
       const chat = this.channel.chats.get(chatId);
       if (!chat) return;
       this.openChatId = chatId;
+      this.editingCommentId = null;
       this.returnFocusTo = marker;
       this.threadError = "";
       this.threadLoading = false;
@@ -2140,6 +2159,7 @@
       this.thread.hidden = true;
       this.thread.replaceChildren();
       this.openChatId = null;
+      this.editingCommentId = null;
       this.renderMarkers();
       const target = this.returnFocusTo;
       this.returnFocusTo = null;
@@ -2161,9 +2181,14 @@
       // Keep what the user is typing across re-renders caused by live events.
       const reply = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-reply textarea"));
       const replyText = reply ? reply.value : "";
+      const nameInput = /** @type {HTMLInputElement | null} */ (this.thread.querySelector(".imagechat-reply input[name=name]"));
+      const nameDraft = nameInput ? nameInput.value : null;
       const focusKey = this.focusKey();
+      // The comment being edited is widget state; its draft text is whatever is in the box now.
       const editing = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-comment--editing textarea"));
-      const editState = editing ? { id: editing.dataset.commentId, text: editing.value } : null;
+      const editState = this.editingCommentId
+        ? { id: this.editingCommentId, text: editing ? editing.value : null }
+        : null;
       const scroller = this.thread.querySelector(".imagechat-comments");
       const scrollTop = scroller ? scroller.scrollTop : 0;
 
@@ -2189,6 +2214,8 @@
         list,
         this.config.readonly ? null : this.replyForm(chat, replyText),
       ]);
+      const newName = /** @type {HTMLInputElement | null} */ (this.thread.querySelector(".imagechat-reply input[name=name]"));
+      if (newName && nameDraft !== null) newName.value = nameDraft;
       const newScroller = this.thread.querySelector(".imagechat-comments");
       if (newScroller) newScroller.scrollTop = scrollTop;
       if (focusKey !== null) this.restoreFocus(focusKey);
@@ -2222,18 +2249,17 @@
       /** @type {HTMLElement} */ (target || this.thread).focus({ preventScroll: true });
     }
 
-    /** Updates only the header (resolved state) when a marker changes. */
-    renderThreadHeader() {
-      const chat = this.openChatId ? this.channel.chats.get(this.openChatId) : null;
-      const header = this.thread.querySelector(".imagechat-thread-header");
-      if (!chat || !header) return;
-      const titleId = header.querySelector("h2")?.id || "";
-      header.replaceWith(this.threadHeader(chat, titleId));
-    }
-
     /** @param {Chat} chat @param {string} titleId */
     threadHeader(chat, titleId) {
-      const actions = el("div", { class: "imagechat-thread-actions" });
+      const close = el("button", { type: "button", class: "imagechat-button imagechat-close", "aria-label": this.t("close"), text: "×" });
+      close.addEventListener("click", () => this.closeThread(true));
+      const top = el("div", { class: "imagechat-thread-top" }, [
+        el("div", { class: "imagechat-thread-header" }, [
+          el("h2", { id: titleId, class: "imagechat-thread-title", text: this.t("threadLabel", { name: chat.author?.name || this.t("unknownUser") }) }),
+          chat.resolved ? el("span", { class: "imagechat-badge", text: this.t("resolvedBadge") }) : null,
+          close,
+        ]),
+      ]);
       if (this.canModerate(chat)) {
         const resolve = el("button", {
           type: "button",
@@ -2244,21 +2270,14 @@
         const remove = this.confirmButton("imagechat-delete-chat", this.t("deleteChat"), this.t("confirmDeleteChat"), () =>
           this.runThreadAction(() => this.channel.deleteChat(chat.id, this.identity)),
         );
-        actions.append(resolve, remove);
+        top.append(el("div", { class: "imagechat-thread-actions" }, [resolve, remove]));
       }
-      const close = el("button", { type: "button", class: "imagechat-button imagechat-close", "aria-label": this.t("close"), text: "×" });
-      close.addEventListener("click", () => this.closeThread(true));
-      actions.append(close);
-      return el("div", { class: "imagechat-thread-header" }, [
-        el("h2", { id: titleId, class: "imagechat-thread-title", text: this.t("threadLabel", { name: chat.author?.name || this.t("unknownUser") }) }),
-        chat.resolved ? el("span", { class: "imagechat-badge", text: this.t("resolvedBadge") }) : null,
-        actions,
-      ]);
+      return top;
     }
 
     /**
      * @param {Comment} comment
-     * @param {{id?: string, text: string} | null} editState
+     * @param {{id: string, text: string | null} | null} editState
      */
     renderComment(comment, editState) {
       const user = this.channel.api.user;
@@ -2282,17 +2301,17 @@
 
       if (own && editState && editState.id === comment.id) {
         item.classList.add("imagechat-comment--editing");
-        item.append(this.editForm(comment, editState.text));
+        item.append(this.editForm(comment, editState.text ?? comment.body));
         return item;
       }
       item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
       if (own) {
         const edit = el("button", { type: "button", class: "imagechat-link imagechat-edit", text: this.t("edit") });
         edit.addEventListener("click", () => {
-          item.replaceChildren(meta, this.editForm(comment, comment.body));
-          item.classList.add("imagechat-comment--editing");
-          const area = item.querySelector("textarea");
-          if (area) area.focus();
+          this.editingCommentId = comment.id;
+          this.renderThread();
+          const area = this.thread.querySelector(".imagechat-comment--editing textarea");
+          if (area) /** @type {HTMLElement} */ (area).focus();
         });
         const remove = this.confirmButton("imagechat-link imagechat-delete-comment", this.t("delete"), this.t("confirmDelete"), () =>
           this.runThreadAction(() => this.channel.deleteComment(comment, this.identity)),
@@ -2318,7 +2337,7 @@
         ]),
       ]);
       form.querySelector(".imagechat-cancel")?.addEventListener("click", () => {
-        area.dataset.commentId = ""; // leave edit mode on the re-render
+        this.editingCommentId = null;
         this.renderThread();
       });
       form.addEventListener("submit", (event) => {
@@ -2332,7 +2351,7 @@
         if (invalid) return fail(invalid);
         this.channel.editComment(comment, area.value.trim(), this.identity).then(
           () => {
-            area.dataset.commentId = "";
+            if (this.editingCommentId === comment.id) this.editingCommentId = null;
             this.renderThread();
           },
           (err) => fail(this.errorText(err)),
@@ -2356,14 +2375,14 @@
       );
       area.value = text;
       const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
-      const form = el("form", { class: "imagechat-reply", novalidate: true }, [
+      const form = /** @type {HTMLFormElement} */ (el("form", { class: "imagechat-reply", novalidate: true }, [
         needsName ? this.nameField() : null,
         area,
         error,
         el("div", { class: "imagechat-actions" }, [
           el("button", { type: "submit", class: "imagechat-button imagechat-button--primary imagechat-submit", text: this.t("send"), disabled: chat.pending ? true : null }),
         ]),
-      ]);
+      ]));
       area.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
           event.preventDefault();
@@ -2435,6 +2454,7 @@
         this.renderThread();
         return;
       }
+      this.threadError = "";
       run().catch((err) => {
         if (this.openChatId) {
           this.threadError = this.errorText(err);

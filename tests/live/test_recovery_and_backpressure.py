@@ -12,6 +12,7 @@ import websockets
 
 from imagechat.client import ImageChatClient, LiveClient
 from imagechat.domain.models import User
+from imagechat.domain.times import utc_day
 from imagechat.storage import writes
 from tests.live.server import LiveServer
 
@@ -111,5 +112,64 @@ async def test_slow_consumer_is_closed_with_4008_and_others_stay_on_time(
                     await asyncio.wait_for(stalled.recv(), 5)
             except websockets.ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 4008
+    finally:
+        await server.close()
+
+
+async def test_dead_peers_are_dropped_by_the_server_ping(sqlite_url: str) -> None:
+    server = LiveServer(sqlite_url, ping_interval=0.2, ping_timeout=0.3)
+    await server.start()
+    try:
+        assert server.store is not None
+        await server.store.create_tenant("ping")
+        # A peer that completes the handshake, subscribes, then never reads (so never pongs).
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        await writer.drain()
+        assert b"101" in (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0]
+        payload = orjson.dumps({"type": "subscribe", "tenantId": "ping", "urlId": "img"})
+        mask = b"\x01\x02\x03\x04"
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        writer.write(bytes((0x81, 0x80 | len(payload))) + mask + masked)
+        await writer.drain()
+        deadline = time.monotonic() + 5
+        while not server.live.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert len(server.live.connections) == 1
+        while server.live.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not server.live.connections, "a peer that never answered pings was kept"
+        writer.close()
+    finally:
+        await server.close()
+
+
+async def test_a_graceful_stop_saves_every_usage_count(sqlite_url: str) -> None:
+    server = LiveServer(sqlite_url, usage_flush_seconds=3600)
+    await server.start()
+    store = server.store
+    assert store is not None
+    await store.create_tenant("count", api_secret="count-secret")
+    try:
+        async with ImageChatClient(server.url, "count") as writer, LiveClient(
+            server.url, "count"
+        ) as one, LiveClient(server.url, "count") as two:
+            await writer.guest_session("W")
+            await one.subscribe("img")
+            await two.subscribe("img")
+            for i in range(7):
+                await writer.create_chat("img", 1, 1, f"n{i}")
+            for client in (one, two):
+                for _ in range(7):
+                    await asyncio.wait_for(client.events.get(), 5)
+            await server.stop()  # counts are only in memory until this flush
+        today = utc_day()
+        days = await store.usage("count", today, today)
+        assert days[0]["pubSubMessageCount"] == 14
+        assert days[0]["peakConnections"] == 2
     finally:
         await server.close()

@@ -26,6 +26,11 @@ class Settings:
     ws_compression: bool = False  # permessage-deflate: costs CPU on every delivery
     presence_interval: float = 1.0
     max_replay: int = 1000  # a recovery needing more events than this reloads the snapshot
+    # Abuse limits (0 turns one off)
+    write_rate: float = 20.0  # writes and sessions per second per tenant and client address
+    write_burst: float = 120.0
+    ws_message_rate: float = 50.0  # client messages per second per connection (then 4029)
+    ws_message_burst: float = 200.0
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 5.0

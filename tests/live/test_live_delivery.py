@@ -8,9 +8,10 @@ import time
 import uuid
 
 import orjson
+import pytest
 import websockets
 
-from imagechat.client import ImageChatClient, LiveClient
+from imagechat.client import ApiError, ImageChatClient, LiveClient
 from tests.live.server import LiveServer
 
 
@@ -354,3 +355,42 @@ async def test_frames_go_straight_to_the_transport_unless_compression_is_on(
                 assert event["chat"] == made["chat"]
         finally:
             await server.close()
+
+
+async def test_a_flood_of_messages_is_closed_with_4029(sqlite_url: str) -> None:
+    server = LiveServer(sqlite_url, ws_message_rate=5, ws_message_burst=10)
+    await server.start()
+    try:
+        async with websockets.connect(server.url.replace("http", "ws") + "/ws") as ws:
+            for _ in range(30):
+                await ws.send('{"type": "ping"}')
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+            except websockets.ConnectionClosed as closed:
+                assert closed.rcvd is not None and closed.rcvd.code == 4029
+    finally:
+        await server.close()
+
+
+async def test_rest_writes_are_rate_limited_with_retry_after(sqlite_url: str) -> None:
+    server = LiveServer(sqlite_url, write_rate=1, write_burst=3)
+    await server.start()
+    try:
+        assert server.store is not None
+        await server.store.create_tenant("rl", api_secret="rl-secret")
+        async with ImageChatClient(server.url, "rl") as client:
+            await client.guest_session("W")  # one token
+            await client.create_chat("img", 1, 1, "a")
+            await client.create_chat("img", 1, 1, "b")
+            with pytest.raises(ApiError) as limited:
+                await client.create_chat("img", 1, 1, "c")
+            assert limited.value.status == 429 and limited.value.code == "rate_limited"
+            raw = await client._http.post(
+                f"{server.url}/api/v1/rl/sessions", json={"guest": {"name": "again"}}
+            )
+            assert raw.status_code == 429 and int(raw.headers["retry-after"]) >= 1
+        async with ImageChatClient(server.url, "rl", api_key="rl-secret") as backend:
+            await backend.create_chat("img", 1, 1, "a site's backend is not limited")
+    finally:
+        await server.close()

@@ -25,6 +25,7 @@ from imagechat.settings import Settings
 from imagechat.storage.store import Store
 from imagechat.web import api, errors
 from imagechat.web.limits import BodyLimit
+from imagechat.web.ratelimit import RateLimiter
 from imagechat.web.services import Services
 from imagechat.web.sinks import KeepServerSend
 from imagechat.web.ws import websocket_endpoint
@@ -51,7 +52,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         )
         live = _live_service(settings, opened)
         await live.start()
-        app.state.services = Services(settings, opened, live)
+        limiter = RateLimiter(settings.write_rate, settings.write_burst)
+        app.state.services = Services(settings, opened, live, limiter)
         purge = asyncio.create_task(_purge_idempotency(opened))
         try:
             yield

@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 from imagechat.realtime.service import LiveService
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
+from imagechat.web.ratelimit import RateLimiter
 
 
 @dataclass(slots=True)
@@ -16,6 +17,7 @@ class Services:
     settings: Settings
     store: Store
     live: LiveService
+    write_limiter: RateLimiter
 
 
 def services(connection: HTTPConnection) -> Services:

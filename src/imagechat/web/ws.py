@@ -14,12 +14,18 @@ from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION, LiveConne
 from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscribe, parse
 from imagechat.realtime.writer import WriterClosed
 from imagechat.web import auth, closing
+from imagechat.web.ratelimit import TokenBucket
 from imagechat.web.services import Services, services
 from imagechat.web.sinks import sink_for
 
 log = logging.getLogger(__name__)
 
 MALFORMED = 4400
+RATE_LIMITED = 4029
+
+
+class TooManyMessages(Exception):
+    """The client sends faster than `ws_message_rate`: the connection is closed with 4029."""
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -37,6 +43,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             close_code = error.code
         elif isinstance(error, ProtocolError):
             close_code = MALFORMED
+        elif isinstance(error, TooManyMessages):
+            close_code = RATE_LIMITED
         elif error is not None and not isinstance(error, WebSocketDisconnect | OSError):
             log.error("live connection failed", exc_info=error)
             close_code = 1011
@@ -49,10 +57,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Services) -> None:
+    bucket = TokenBucket(found.settings.ws_message_rate, found.settings.ws_message_burst)
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
+        if bucket.take() > 0:
+            raise TooManyMessages()
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""

@@ -36,7 +36,15 @@ async def _writer(request: Request, tenant: CurrentTenant) -> User:
     user = auth.caller(request, tenant)
     if user is None:
         raise Unauthorized("writes need 'Authorization: Bearer <token>'", "unauthorized")
+    if user is not auth.API_KEY_USER:  # a site's own backend is trusted with its secret
+        limit_rate(request, tenant)
     return user
+
+
+def limit_rate(request: Request, tenant: Tenant) -> None:
+    """Writes and new sessions per tenant and client address (429 with Retry-After)."""
+    address = request.client.host if request.client else "?"
+    services(request).write_limiter.check(f"{tenant.id}|{address}")
 
 
 Reader = Annotated[User | None, Depends(_reader)]

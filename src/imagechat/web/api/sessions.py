@@ -13,7 +13,7 @@ from imagechat.domain import limits, sso, tokens, validation
 from imagechat.domain.errors import Forbidden, Invalid
 from imagechat.domain.models import User
 from imagechat.domain.times import to_rfc3339
-from imagechat.web.api.deps import ERRORS, CurrentTenant
+from imagechat.web.api.deps import ERRORS, CurrentTenant, limit_rate
 from imagechat.web.schemas import SessionRequest
 from imagechat.web.services import services
 
@@ -24,6 +24,7 @@ router = APIRouter(tags=["sessions"], responses=ERRORS)
 async def create_session(
     request: Request, tenant: CurrentTenant, body: SessionRequest
 ) -> dict[str, Any]:
+    limit_rate(request, tenant)
     if (body.sso is None) == (body.guest is None):
         raise Invalid("give exactly one of 'sso' and 'guest'", "invalid_session_request")
     if body.sso is not None:

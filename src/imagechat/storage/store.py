@@ -36,6 +36,7 @@ from imagechat.storage.tables import (
 from imagechat.storage.writes import WriteOutcome, add_usage
 
 TENANT_CACHE_SECONDS = 5.0
+RECORDED_USERS_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Store:
         # busy handler keeps latency flat under concurrent writes from one process.
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._tenants: dict[str, tuple[float, Tenant | None]] = {}
+        self._recorded_users: set[tuple[str, User]] = set()
 
     @classmethod
     async def open(cls, url: str, *, run_migrations: bool = False, max_replay: int = 1000) -> Store:
@@ -248,7 +250,19 @@ class Store:
         """Run one write operation (see storage/writes.py) exactly once per broadcastId."""
         try:
             async with self._writer() as conn:
-                return await writes.run(conn, tenant, actor, broadcast_id, name, op)
+                known = (tenant.id, actor)
+                outcome = await writes.run(
+                    conn,
+                    tenant,
+                    actor,
+                    broadcast_id,
+                    name,
+                    op,
+                    record_user=known not in self._recorded_users,
+                )
+            if outcome.event is not None:  # committed, with the user row in it
+                self._remember_user(known)
+            return outcome
         except IntegrityError:
             # A concurrent retry with the same broadcastId committed first: answer as it did.
             async with self.engine.connect() as conn:
@@ -259,7 +273,13 @@ class Store:
 
     async def upsert_user(self, tenant: Tenant, user: User) -> None:
         async with self._writer() as conn, conn.begin():
-            await writes._upsert_user(conn, tenant.id, user, now())
+            await writes.upsert_user(conn, tenant.id, user, now())
+        self._remember_user((tenant.id, user))
+
+    def _remember_user(self, known: tuple[str, User]) -> None:
+        if len(self._recorded_users) >= RECORDED_USERS_MAX:
+            self._recorded_users.clear()
+        self._recorded_users.add(known)
 
     # --- history upkeep ---------------------------------------------------------------------
 

@@ -66,23 +66,21 @@ class Tx:
 
     async def take_offset(self, url_id: str) -> int:
         """Lock the channel's head and take its next offset (the row lock orders writers)."""
-        await self.conn.execute(
-            upsert(self.conn, channels)
-            .values(
-                tenant_id=self.tenant.id,
-                url_id=url_id,
-                epoch=self.tenant.epoch,
-                top_offset=0,
-                history_floor=0,
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "url_id"])
+        # One statement creates the head at offset 1 or bumps it; its row lock is held until
+        # commit, so concurrent writers of one channel queue here and never share an offset.
+        statement = upsert(self.conn, channels).values(
+            tenant_id=self.tenant.id,
+            url_id=url_id,
+            epoch=self.tenant.epoch,
+            top_offset=1,
+            history_floor=0,
         )
         row = (
             await self.conn.execute(
-                sa.update(channels)
-                .where(channels.c.tenant_id == self.tenant.id, channels.c.url_id == url_id)
-                .values(top_offset=channels.c.top_offset + 1)
-                .returning(channels.c.id, channels.c.epoch, channels.c.top_offset)
+                statement.on_conflict_do_update(
+                    index_elements=["tenant_id", "url_id"],
+                    set_={"top_offset": channels.c.top_offset + 1},
+                ).returning(channels.c.id, channels.c.epoch, channels.c.top_offset)
             )
         ).one()
         self.channel_id, self.epoch, self.offset = row.id, row.epoch, row.top_offset
@@ -99,15 +97,22 @@ async def run(
     broadcast_id: str,
     operation_name: str,
     operation: Operation,
+    *,
+    record_user: bool = True,
 ) -> WriteOutcome:
-    """Apply `operation` once per (tenant, broadcastId); a retry gets the first answer back."""
+    """Apply `operation` once per (tenant, broadcastId); a retry gets the first answer back.
+
+    `record_user` upserts the actor's name, avatar and role, which authors are shown with;
+    the Store skips it when this process already wrote the very same values.
+    """
     async with conn.begin():
         stored = await stored_outcome(conn, tenant.id, broadcast_id, operation_name)
         if stored is not None:
             return stored
         moment = now()
         permissions.may_write(tenant, actor)
-        await _upsert_user(conn, tenant.id, actor, moment)
+        if record_user:
+            await upsert_user(conn, tenant.id, actor, moment)
         tx = Tx(conn, tenant, moment)
         change = await operation(tx)
         data = events.encode(change.event)
@@ -208,7 +213,7 @@ async def add_usage(
     )
 
 
-async def _upsert_user(conn: AsyncConnection, tenant_id: str, user: User, moment: datetime) -> None:
+async def upsert_user(conn: AsyncConnection, tenant_id: str, user: User, moment: datetime) -> None:
     statement = upsert(conn, users).values(
         tenant_id=tenant_id,
         id=user.id,

@@ -178,11 +178,12 @@ class Hub:
             viewers = len(channel.subscribers)
             if viewers == channel.presence_sent:
                 continue
+            if any(s.pending for s in channel.subscribers.values()):
+                continue  # a newcomer's `subscribed` comes first; it gets the count next tick
             channel.presence_sent = viewers
             frame = F.presence(channel.key[0], channel.key[1], viewers)
-            for connection, subscription in channel.subscribers.items():
-                if not subscription.pending:
-                    connection.writer.push(frame)
+            for connection in channel.subscribers:
+                connection.writer.push(frame)
 
     async def close(self) -> None:
         for task in list(self._tasks):

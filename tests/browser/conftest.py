@@ -132,6 +132,14 @@ class ServerProcess:
         except OSError:
             return "(no server log)"
 
+    def demo_api_secret(self) -> str:
+        """The demo tenant's API secret, which `serve --demo` prints when it starts."""
+        import re
+
+        found = re.findall(r"demo tenant 'demo', API secret: (\S+)", self.log_path.read_text())
+        assert found, f"no API secret in the server output:\n{self.log_tail()}"
+        return str(found[-1])
+
     # --- a third client: plain REST ---------------------------------------------------------
 
     def api(self, path: str) -> str:
@@ -156,6 +164,17 @@ class ServerProcess:
                 "comment": comment,
                 "broadcastId": str(uuid.uuid4()),
             },
+            headers={"Authorization": f"Bearer {token or self.guest_token()}"},
+            timeout=5.0,
+        )
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def add_comment(self, chat_id: str, comment: str, token: str | None = None) -> dict[str, Any]:
+        assert httpx is not None
+        answer = httpx.post(
+            self.api(f"/chats/{chat_id}/comments"),
+            json={"comment": comment, "broadcastId": str(uuid.uuid4())},
             headers={"Authorization": f"Bearer {token or self.guest_token()}"},
             timeout=5.0,
         )

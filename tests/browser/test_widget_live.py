@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from typing import Any
 
@@ -194,3 +195,65 @@ def test_offline_refuses_writes_and_catches_up(pages: Any, server: Any, ui: Any)
             for c in server.comments(chat["id"])
         )
     expect(markers).to_have_count(3)
+
+
+def test_lost_event_is_replayed_and_batches_are_accepted(pages: Any, server: Any, ui: Any) -> None:
+    """Between page and server, drop one live event and wrap the others in array frames: the
+    widget must notice the hole in the offsets, re-subscribe and get the lost event replayed."""
+    dropped: list[int] = []
+    subscribes: list[dict[str, Any]] = []
+
+    def handler(route: Any) -> None:
+        upstream = route.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "subscribe":
+                subscribes.append(frame)
+            upstream.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if isinstance(frame, dict) and frame.get("type") == "new-image-chat" and not dropped:
+                dropped.append(frame["offset"])
+                return
+            if isinstance(frame, dict) and frame.get("type") != "subscribed":
+                route.send(json.dumps([frame]))  # a batch of one
+                return
+            route.send(message)
+
+        route.on_message(to_server)
+        upstream.on_message(to_page)
+
+    context = pages.context()
+    page = pages.page(context)
+    page.route_web_socket("**/ws", handler)
+    page.goto(server.base + "/")
+    ui.wait_live(page)
+    url_id = ui.url_id_of(page)
+    assert len(subscribes) == 1
+
+    token = server.guest_token()
+    lost = server.create_chat(url_id, 20, 30, "this event is dropped on the way", token=token)
+    page.wait_for_timeout(300)
+    assert dropped == [lost["offset"]]
+    expect(page.locator("button.imagechat-marker")).to_have_count(0)
+
+    # The next event reveals the hole; the re-subscribe replays both.
+    later = server.create_chat(url_id, 70, 30, "this one arrives", token=token)
+    for created in (lost, later):
+        marker = page.locator(f"button.imagechat-marker[data-chat-id='{created['chat']['id']}']")
+        expect(marker).to_have_count(1, timeout=3000)
+    assert len(subscribes) == 2
+    assert subscribes[1]["offset"] == lost["offset"] - 1
+
+    # Comments delivered in array frames update the marker, exactly once.
+    chat_id = later["chat"]["id"]
+    for text in ("one", "two"):
+        server.add_comment(chat_id, text, token=token)
+    marker = page.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
+    expect(marker.locator(".imagechat-marker-count")).to_have_text("3", timeout=2000)
+    marker.click()
+    expect(page.locator(".imagechat-thread .imagechat-comment-body")).to_have_text(
+        ["this one arrives", "one", "two"]
+    )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
+import json
+import time
 from typing import Any
 
 import pytest
@@ -212,3 +217,55 @@ def test_keyboard_opens_and_closes_a_thread(pages: Any, server: Any, ui: Any) ->
     expect(thread).to_be_hidden()
     assert page.evaluate("() => document.activeElement?.dataset.chatId") == chat_id
     expect(marker).to_have_attribute("aria-expanded", "false")
+
+
+SSO_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sso</title></head>
+<body>
+  <img id="pic" src="{server}/demo/mockup.svg" width="600" height="400" alt="mockup">
+  <script src="{server}/widget/imagechat.js"></script>
+  <script>
+    ImageChat(document.getElementById("pic"), {{
+      server: "{server}", tenantId: "demo", urlId: "sso-page", sso: {sso},
+    }});
+  </script>
+</body></html>
+"""
+
+
+def _sso(secret: str, user: dict[str, Any]) -> dict[str, Any]:
+    data = base64.b64encode(json.dumps(user).encode()).decode()
+    timestamp = int(time.time() * 1000)
+    digest = hmac.new(secret.encode(), f"{timestamp}{data}".encode(), hashlib.sha256).hexdigest()
+    return {"userDataJSONBase64": data, "verificationHash": digest, "timestamp": timestamp}
+
+
+def test_sso_moderator_deletes_a_guests_conversation(
+    pages: Any, server: Any, static_site: Any
+) -> None:
+    moderator = {"id": "mod-1", "username": "Mona", "isModerator": True}
+    sso = _sso(server.demo_api_secret(), moderator)
+    page = pages.page()
+    page.goto(
+        static_site.add("/sso.html", SSO_PAGE.format(server=server.base, sso=json.dumps(sso)))
+    )
+    expect(page.locator(".imagechat")).to_have_attribute("data-state", "live")
+    guests = server.create_chat("sso-page", 50, 50, "a guest wrote this")
+    marker = page.locator(f"button.imagechat-marker[data-chat-id='{guests['chat']['id']}']")
+    expect(marker).to_have_count(1, timeout=2000)
+
+    # Signed in through SSO, the moderator is never asked for a name, and may reply...
+    marker.click()
+    thread = page.locator(".imagechat-thread")
+    reply = thread.locator(".imagechat-reply")
+    expect(reply.locator("input[name=name]")).to_have_count(0)
+    reply.locator("textarea").fill("noted by the moderator")
+    reply.locator("button[type=submit]").click()
+    expect(thread.locator(".imagechat-comment-author")).to_have_text(["Carol", "Mona"])
+    # ...and delete someone else's conversation.
+    delete = thread.locator(".imagechat-delete-chat")
+    delete.click()
+    delete.click()
+    expect(marker).to_have_count(0)
+    expect(thread).to_be_hidden()
+    assert server.chats("sso-page") == []

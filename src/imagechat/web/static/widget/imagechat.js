@@ -392,9 +392,16 @@
   /** broadcastIds this page made: events carrying one are our own echo and are not re-applied. */
   const ownBroadcastIds = new Set();
 
+  /** Plenty for the writes of one page view; keeps a page left open for days bounded. */
+  const OWN_BROADCAST_IDS_KEPT = 5000;
+
   function newBroadcastId() {
     const id = uuid();
     ownBroadcastIds.add(id);
+    if (ownBroadcastIds.size > OWN_BROADCAST_IDS_KEPT) {
+      // Sets iterate in insertion order: drop the oldest, long since echoed.
+      ownBroadcastIds.delete(ownBroadcastIds.values().next().value);
+    }
     return id;
   }
 
@@ -603,7 +610,9 @@
         });
       } catch (err) {
         const aborted = err && /** @type {any} */ (err).name === "AbortError";
-        throw new ApiError(aborted ? "timeout" : "network", { code: aborted ? "timeout" : "network" });
+        throw new ApiError(aborted ? "timeout" : "network", {
+          code: aborted ? "timeout" : "network",
+        });
       } finally {
         clearTimeout(timer);
       }
@@ -1066,7 +1075,11 @@
       if (typeof message.epoch === "string" || typeof message.epoch === "number") {
         this.epoch = message.epoch;
       }
-      if (typeof message.offset === "number" && this.offset !== null && this.offset < message.offset) {
+      if (
+        typeof message.offset === "number" &&
+        this.offset !== null &&
+        this.offset < message.offset
+      ) {
         // The server is further than the events it gave us: do not guess, reload.
         this.resyncFromSnapshot();
         return;
@@ -1079,10 +1092,13 @@
       if (this.failedRecoveries > 3) {
         // Something is odd on the server: keep trying, but not in a tight loop.
         if (this.retryTimer) return;
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          if (!this.disposed) this.loadSnapshot();
-        }, backoffDelay(Math.min(this.failedRecoveries, 6)));
+        this.retryTimer = setTimeout(
+          () => {
+            this.retryTimer = null;
+            if (!this.disposed) this.loadSnapshot();
+          },
+          backoffDelay(Math.min(this.failedRecoveries, 6)),
+        );
         return;
       }
       this.loadSnapshot();
@@ -1199,7 +1215,12 @@
      */
     upsertChat(chat) {
       const existing = this.chats.get(chat.id);
-      if (existing && typeof existing.version === "number" && typeof chat.version === "number" && chat.version < existing.version) {
+      if (
+        existing &&
+        typeof existing.version === "number" &&
+        typeof chat.version === "number" &&
+        chat.version < existing.version
+      ) {
         return;
       }
       this.chats.set(chat.id, chat);
@@ -1268,7 +1289,15 @@
       };
       this.chats.set(tempId, temp);
       this.comments.set(tempId, [
-        { id: `temp-c-${broadcastId}`, chatId: tempId, body: input.body, author, createdAt: now, editedAt: null, pending: true },
+        {
+          id: `temp-c-${broadcastId}`,
+          chatId: tempId,
+          body: input.body,
+          author,
+          createdAt: now,
+          editedAt: null,
+          pending: true,
+        },
       ]);
       this.events.emit("chats");
       try {
@@ -1304,10 +1333,23 @@
     /** @param {string} chatId @param {string} body @param {Identity} identity */
     async addComment(chatId, body, identity) {
       const broadcastId = newBroadcastId();
-      const author = this.api.user ?? { id: "me", name: identity.guestName || "", avatarUrl: null, role: "guest" };
+      const author = this.api.user ?? {
+        id: "me",
+        name: identity.guestName || "",
+        avatarUrl: null,
+        role: "guest",
+      };
       const tempId = `temp-c-${broadcastId}`;
       const list = this.comments.get(chatId) || [];
-      list.push({ id: tempId, chatId, body, author, createdAt: new Date().toISOString(), editedAt: null, pending: true });
+      list.push({
+        id: tempId,
+        chatId,
+        body,
+        author,
+        createdAt: new Date().toISOString(),
+        editedAt: null,
+        pending: true,
+      });
       this.comments.set(chatId, list);
       this.events.emit("thread", chatId);
       const dropTemp = () => {
@@ -1391,10 +1433,15 @@
     async setResolved(chatId, resolved, identity) {
       const broadcastId = newBroadcastId();
       try {
-        const answer = await this.api.write("PATCH", `/chats/${encodeURIComponent(chatId)}`, identity, {
-          broadcastId,
-          resolved,
-        });
+        const answer = await this.api.write(
+          "PATCH",
+          `/chats/${encodeURIComponent(chatId)}`,
+          identity,
+          {
+            broadcastId,
+            resolved,
+          },
+        );
         if (answer.chat) this.upsertChat(answer.chat);
         this.events.emit("chats");
         this.events.emit("thread", chatId);
@@ -1432,7 +1479,9 @@
    * @param {number} freeY
    */
   function parseObjectPosition(value, freeX, freeY) {
-    const parts = String(value || "50% 50%").trim().split(/\s+/);
+    const parts = String(value || "50% 50%")
+      .trim()
+      .split(/\s+/);
     /** @param {string | undefined} part @param {number} free */
     const one = (part, free) => {
       if (!part) return free / 2;
@@ -1458,8 +1507,14 @@
     const px = (/** @type {string} */ v) => parseFloat(v) || 0;
     const left = rect.left + px(style.borderLeftWidth) + px(style.paddingLeft);
     const top = rect.top + px(style.borderTopWidth) + px(style.paddingTop);
-    const width = Math.max(0, rect.right - px(style.borderRightWidth) - px(style.paddingRight) - left);
-    const height = Math.max(0, rect.bottom - px(style.borderBottomWidth) - px(style.paddingBottom) - top);
+    const width = Math.max(
+      0,
+      rect.right - px(style.borderRightWidth) - px(style.paddingRight) - left,
+    );
+    const height = Math.max(
+      0,
+      rect.bottom - px(style.borderBottomWidth) - px(style.paddingBottom) - top,
+    );
     const box = { left, top, width, height, clip: { top: 0, right: 0, bottom: 0, left: 0 } };
     const nw = img.naturalWidth;
     const nh = img.naturalHeight;
@@ -1521,10 +1576,34 @@
     const clampX = (/** @type {number} */ x) => Math.max(margin, Math.min(x, vw - w - margin));
     const clampY = (/** @type {number} */ y) => Math.max(margin, Math.min(y, vh - h - margin));
     const candidates = [
-      { side: "right", x: anchor.right + gap, y: clampY(midY - Math.min(h / 2, 40)), room: vw - anchor.right - gap - margin, need: w },
-      { side: "left", x: anchor.left - gap - w, y: clampY(midY - Math.min(h / 2, 40)), room: anchor.left - gap - margin, need: w },
-      { side: "below", x: clampX(midX - w / 2), y: anchor.bottom + gap, room: vh - anchor.bottom - gap - margin, need: h },
-      { side: "above", x: clampX(midX - w / 2), y: anchor.top - gap - h, room: anchor.top - gap - margin, need: h },
+      {
+        side: "right",
+        x: anchor.right + gap,
+        y: clampY(midY - Math.min(h / 2, 40)),
+        room: vw - anchor.right - gap - margin,
+        need: w,
+      },
+      {
+        side: "left",
+        x: anchor.left - gap - w,
+        y: clampY(midY - Math.min(h / 2, 40)),
+        room: anchor.left - gap - margin,
+        need: w,
+      },
+      {
+        side: "below",
+        x: clampX(midX - w / 2),
+        y: anchor.bottom + gap,
+        room: vh - anchor.bottom - gap - margin,
+        need: h,
+      },
+      {
+        side: "above",
+        x: clampX(midX - w / 2),
+        y: anchor.top - gap - h,
+        room: anchor.top - gap - margin,
+        need: h,
+      },
     ];
     const fitting = candidates.find((c) => c.room >= c.need);
     if (fitting) return fitting;
@@ -1554,6 +1633,717 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Floating windows: the composer and the thread
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Puts a floating window next to an anchor rectangle (viewport pixels), or full-screen when
+   * the viewport is narrow.
+   * @param {HTMLElement} node
+   * @param {{left: number, top: number, right: number, bottom: number}} anchor
+   */
+  function placeFloating(node, anchor) {
+    const vw = document.documentElement.clientWidth || window.innerWidth;
+    const fullscreen = vw < FULLSCREEN_BELOW_PX;
+    node.classList.toggle("imagechat-floating--fullscreen", fullscreen);
+    if (fullscreen) {
+      node.style.left = "";
+      node.style.top = "";
+      return;
+    }
+    if (!node.style.left) {
+      node.style.left = "0px";
+      node.style.top = "0px";
+    }
+    const size = node.getBoundingClientRect();
+    const spot = chooseFloatingPosition(anchor, size.width || 300, size.height || 200);
+    node.dataset.side = spot.side;
+    placeAtViewport(node, spot.x, spot.y);
+  }
+
+  /**
+   * A destructive button that asks for a second click instead of a blocking confirm() dialog.
+   * @param {string} className
+   * @param {string} label
+   * @param {string} confirmLabel
+   * @param {() => void} action
+   */
+  function confirmButton(className, label, confirmLabel, action) {
+    const button = el("button", {
+      type: "button",
+      class: `imagechat-button imagechat-button--danger ${className}`,
+      text: label,
+    });
+    /** @type {ReturnType<typeof setTimeout> | 0} */
+    let armed = 0;
+    button.addEventListener("click", () => {
+      if (armed) {
+        clearTimeout(armed);
+        armed = 0;
+        action();
+        return;
+      }
+      button.textContent = confirmLabel;
+      button.classList.add("imagechat-button--armed");
+      armed = setTimeout(() => {
+        armed = 0;
+        button.textContent = label;
+        button.classList.remove("imagechat-button--armed");
+      }, 4000);
+    });
+    return button;
+  }
+
+  /**
+   * Wires Ctrl/Cmd+Enter in a textarea to submit its form (plain Enter makes a new line).
+   * @param {HTMLTextAreaElement} area
+   * @param {HTMLFormElement} form
+   */
+  function submitOnCtrlEnter(area, form) {
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
+
+  /** The form that starts a new conversation at a clicked spot. */
+  class ComposerView {
+    /** @param {Widget} widget */
+    constructor(widget) {
+      this.widget = widget;
+      this.node = /** @type {HTMLFormElement} */ (
+        el("form", {
+          class: "imagechat-composer imagechat-floating",
+          hidden: true,
+          novalidate: true,
+        })
+      );
+      /** @type {{x: number, y: number} | null} where the new marker goes, in percent */
+      this.at = null;
+      /** Dashed square on the picture showing where the new marker goes. */
+      this.ghost = el("div", { class: "imagechat-ghost", "aria-hidden": "true", hidden: true });
+      widget.surface.append(this.ghost);
+      this.node.addEventListener("keydown", (event) => widget.onEscape(event));
+      this.node.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.submit();
+      });
+    }
+
+    get isOpen() {
+      return !this.node.hidden;
+    }
+
+    /** @param {number} x @param {number} y */
+    open(x, y) {
+      this.widget.thread.close(false);
+      const previous = /** @type {HTMLTextAreaElement | null} */ (
+        this.node.querySelector("textarea")
+      );
+      this.at = { x, y };
+      this.render(previous ? previous.value : "", "");
+      this.ghost.style.left = `${x}%`;
+      this.ghost.style.top = `${y}%`;
+      this.ghost.hidden = false;
+      this.node.hidden = false;
+      this.position();
+      const first =
+        this.node.querySelector("input[name=name]") || this.node.querySelector("textarea");
+      if (first) /** @type {HTMLElement} */ (first).focus();
+    }
+
+    /** @param {string} text @param {string} error */
+    render(text, error) {
+      const widget = this.widget;
+      const area = /** @type {HTMLTextAreaElement} */ (
+        el("textarea", {
+          name: "comment",
+          rows: "3",
+          maxlength: String(MAX_COMMENT_LENGTH),
+          placeholder: widget.t("composerPlaceholder"),
+          "aria-label": widget.t("composerLabel"),
+        })
+      );
+      area.value = text;
+      submitOnCtrlEnter(area, this.node);
+      const cancel = el("button", {
+        type: "button",
+        class: "imagechat-button imagechat-cancel",
+        text: widget.t("cancel"),
+      });
+      cancel.addEventListener("click", () => this.close(true));
+      setChildren(this.node, [
+        el("div", { class: "imagechat-composer-title", text: widget.t("composerLabel") }),
+        widget.needsName() ? widget.nameField() : null,
+        area,
+        el("div", { class: "imagechat-error", role: "alert", text: error, hidden: !error }),
+        el("div", { class: "imagechat-actions" }, [
+          cancel,
+          el("button", {
+            type: "submit",
+            class: "imagechat-button imagechat-button--primary imagechat-submit",
+            text: widget.t("post"),
+          }),
+        ]),
+      ]);
+      this.node.setAttribute("aria-label", widget.t("composerLabel"));
+    }
+
+    /** @param {string} message */
+    showError(message) {
+      const box = /** @type {HTMLElement | null} */ (this.node.querySelector(".imagechat-error"));
+      if (!box) return;
+      box.textContent = message;
+      box.hidden = false;
+    }
+
+    /** @param {boolean} refocus */
+    close(refocus) {
+      if (!this.isOpen) return;
+      this.node.hidden = true;
+      this.node.replaceChildren();
+      this.at = null;
+      this.ghost.hidden = true;
+      if (refocus && !this.widget.config.readonly)
+        this.widget.surface.focus({ preventScroll: true });
+    }
+
+    submit() {
+      const widget = this.widget;
+      if (!this.isOpen || !this.at) return;
+      const area = /** @type {HTMLTextAreaElement} */ (this.node.querySelector("textarea"));
+      const body = area.value;
+      // Offline means refuse now: nothing is sent and nothing is queued for later.
+      if (browserOffline()) {
+        this.showError(widget.t("offlineSend"));
+        return;
+      }
+      const invalid = widget.checkBody(body) || widget.takeGuestName(this.node);
+      if (invalid) {
+        this.showError(invalid);
+        return;
+      }
+      const { x, y } = this.at;
+      this.close(false);
+      const imageSrc = widget.img.currentSrc || widget.img.src;
+      widget.channel
+        .createChat({ x, y, body: body.trim(), identity: widget.identity, imageSrc })
+        .catch((err) => {
+          if (widget.destroyed) return;
+          const message = widget.errorText(err);
+          widget.showNotice(widget.t("createFailed", { message }));
+          // Give the text back so nothing typed is lost.
+          this.open(x, y);
+          const again = /** @type {HTMLTextAreaElement | null} */ (
+            this.node.querySelector("textarea")
+          );
+          if (again) again.value = body;
+          this.showError(message);
+        });
+    }
+
+    position() {
+      if (!this.isOpen || !this.at) return;
+      const rect = this.widget.surface.getBoundingClientRect();
+      const half = ((this.widget.config.chatSquarePercentage / 100) * rect.width) / 2;
+      const cx = rect.left + (this.at.x / 100) * rect.width;
+      const cy = rect.top + (this.at.y / 100) * rect.height;
+      placeFloating(this.node, {
+        left: cx - half,
+        right: cx + half,
+        top: cy - half,
+        bottom: cy + half,
+      });
+    }
+  }
+
+  /** The floating dialog showing one conversation: its comments, a reply form and actions. */
+  class ThreadView {
+    /** @param {Widget} widget */
+    constructor(widget) {
+      this.widget = widget;
+      this.node = el("div", {
+        class: "imagechat-thread imagechat-floating",
+        role: "dialog",
+        hidden: true,
+        tabindex: "-1",
+      });
+      /** @type {string | null} the chat shown */
+      this.chatId = null;
+      /** @type {HTMLElement | null} the marker to refocus when the thread closes */
+      this.returnFocusTo = null;
+      /** @type {string | null} the own comment shown with an edit form */
+      this.editingCommentId = null;
+      this.error = "";
+      this.loading = false;
+      this.node.addEventListener("keydown", (event) => widget.onEscape(event));
+    }
+
+    get isOpen() {
+      return !this.node.hidden;
+    }
+
+    /** @param {string} chatId @param {HTMLElement} marker */
+    open(chatId, marker) {
+      const widget = this.widget;
+      widget.composer.close(false);
+      const chat = widget.channel.chats.get(chatId);
+      if (!chat) return;
+      this.chatId = chatId;
+      this.editingCommentId = null;
+      this.returnFocusTo = marker;
+      this.error = "";
+      this.loading = false;
+      this.render();
+      this.node.hidden = false;
+      this.position();
+      widget.renderMarkers();
+      this.node.focus({ preventScroll: true });
+      if (!chat.pending) this.refresh();
+    }
+
+    /** Loads the comments; cached ones stay on screen meanwhile (and offline). */
+    refresh() {
+      const chatId = this.chatId;
+      if (!chatId) return;
+      const widget = this.widget;
+      const cached = widget.channel.comments.get(chatId);
+      if (browserOffline()) {
+        if (!cached) {
+          this.error = widget.t("offlineNoCache");
+          this.render();
+        }
+        return;
+      }
+      this.error = "";
+      this.loading = !cached;
+      this.render();
+      widget.channel.loadThread(chatId).then(
+        () => {
+          if (this.chatId !== chatId) return;
+          this.loading = false;
+          this.render();
+        },
+        (err) => {
+          if (this.chatId !== chatId) return;
+          this.loading = false;
+          if (!widget.channel.comments.get(chatId)) {
+            this.error = browserOffline()
+              ? widget.t("offlineNoCache")
+              : widget.t("loadFailed", { message: widget.errorText(err) });
+          }
+          this.render();
+        },
+      );
+    }
+
+    /** @param {boolean} refocus */
+    close(refocus) {
+      if (!this.isOpen && !this.chatId) return;
+      const hadFocusInside = this.node.contains(document.activeElement);
+      this.node.hidden = true;
+      this.node.replaceChildren();
+      this.chatId = null;
+      this.editingCommentId = null;
+      this.widget.renderMarkers();
+      const target = this.returnFocusTo;
+      this.returnFocusTo = null;
+      if ((refocus || hadFocusInside) && target && target.isConnected) {
+        target.focus({ preventScroll: true });
+      }
+    }
+
+    /** A temporary marker got its server id while its thread was open. */
+    /** @param {string} tempId @param {Chat} chat */
+    onReplaced(tempId, chat) {
+      if (this.chatId !== tempId) return;
+      this.chatId = chat.id;
+      this.render();
+    }
+
+    /** Back online: a thread that could not load while offline loads now. */
+    onOnline() {
+      if (this.chatId && this.error) this.refresh();
+    }
+
+    /** @param {Chat} chat */
+    canModerate(chat) {
+      const user = this.widget.channel.api.user;
+      if (!user || this.widget.config.readonly || chat.pending) return false;
+      return user.id === chat.author?.id || user.role === "moderator" || user.role === "admin";
+    }
+
+    /**
+     * Re-renders the whole window. Live updates call this often, so it keeps what the user is
+     * typing (reply, name, edit draft), the scroll position and the focus.
+     */
+    render() {
+      const widget = this.widget;
+      const chatId = this.chatId;
+      const chat = chatId ? widget.channel.chats.get(chatId) : null;
+      if (!chatId || !chat) return;
+      const find = (/** @type {string} */ selector) =>
+        /** @type {HTMLTextAreaElement | HTMLInputElement | null} */ (
+          this.node.querySelector(selector)
+        );
+      const replyDraft = find(".imagechat-reply textarea")?.value ?? "";
+      const nameDraft = find(".imagechat-reply input[name=name]")?.value ?? null;
+      const editDraft = find(".imagechat-comment--editing textarea")?.value ?? null;
+      const scrollTop = this.node.querySelector(".imagechat-comments")?.scrollTop ?? 0;
+      const focusKey = this.focusKey();
+
+      const authorName = chat.author?.name || widget.t("unknownUser");
+      const titleId = `imagechat-thread-title-${shortHash(chatId)}`;
+      this.node.setAttribute("aria-labelledby", titleId);
+      this.node.setAttribute("aria-label", widget.t("threadLabel", { name: authorName }));
+
+      const comments = widget.channel.comments.get(chatId);
+      const list = el("ol", { class: "imagechat-comments" });
+      for (const comment of comments || []) {
+        const draft = comment.id === this.editingCommentId ? (editDraft ?? comment.body) : null;
+        list.append(this.commentItem(comment, draft));
+      }
+      let status = null;
+      if (this.loading && !comments) {
+        status = el("p", { class: "imagechat-thread-status", text: widget.t("loading") });
+      } else if (this.error) {
+        status = el("p", {
+          class: "imagechat-thread-status imagechat-error",
+          role: "alert",
+          text: this.error,
+        });
+      }
+      setChildren(this.node, [
+        this.header(chat, titleId, authorName),
+        status,
+        list,
+        widget.config.readonly ? null : this.replyForm(chat, replyDraft),
+      ]);
+
+      const name = find(".imagechat-reply input[name=name]");
+      if (name && nameDraft !== null) name.value = nameDraft;
+      const scroller = this.node.querySelector(".imagechat-comments");
+      if (scroller) scroller.scrollTop = scrollTop;
+      if (focusKey !== null) this.restoreFocus(focusKey);
+      this.position();
+    }
+
+    /**
+     * Describes the focused element inside the thread (if any) well enough to find its
+     * replacement after a re-render, so live updates never throw keyboard users out.
+     * @returns {string | null}
+     */
+    focusKey() {
+      const active = document.activeElement;
+      if (!active || !this.node.contains(active)) return null;
+      if (active === this.node) return "";
+      const classes = Array.from(active.classList).filter(
+        (c) => c.startsWith("imagechat-") && !c.endsWith("--armed"),
+      );
+      const selector = active.tagName.toLowerCase() + classes.map((c) => `.${c}`).join("");
+      const comment = /** @type {HTMLElement | null} */ (active.closest(".imagechat-comment"));
+      if (comment)
+        return `[data-comment-id="${CSS.escape(comment.dataset.commentId || "")}"] ${selector}`;
+      return active.closest(".imagechat-reply") ? `.imagechat-reply ${selector}` : selector;
+    }
+
+    /** @param {string} key */
+    restoreFocus(key) {
+      let target = null;
+      try {
+        target = key ? this.node.querySelector(key) : null;
+      } catch {
+        target = null;
+      }
+      /** @type {HTMLElement} */ (target || this.node).focus({ preventScroll: true });
+    }
+
+    /** @param {Chat} chat @param {string} titleId @param {string} authorName */
+    header(chat, titleId, authorName) {
+      const widget = this.widget;
+      const close = el("button", {
+        type: "button",
+        class: "imagechat-button imagechat-close",
+        "aria-label": widget.t("close"),
+        text: "×",
+      });
+      close.addEventListener("click", () => this.close(true));
+      const top = el("div", { class: "imagechat-thread-top" }, [
+        el("div", { class: "imagechat-thread-header" }, [
+          el("h2", {
+            id: titleId,
+            class: "imagechat-thread-title",
+            text: widget.t("threadLabel", { name: authorName }),
+          }),
+          chat.resolved
+            ? el("span", { class: "imagechat-badge", text: widget.t("resolvedBadge") })
+            : null,
+          close,
+        ]),
+      ]);
+      if (this.canModerate(chat)) {
+        const resolve = el("button", {
+          type: "button",
+          class: "imagechat-button imagechat-resolve",
+          text: chat.resolved ? widget.t("reopen") : widget.t("resolve"),
+        });
+        resolve.addEventListener("click", () =>
+          this.run(() => widget.channel.setResolved(chat.id, !chat.resolved, widget.identity)),
+        );
+        const remove = confirmButton(
+          "imagechat-delete-chat",
+          widget.t("deleteChat"),
+          widget.t("confirmDeleteChat"),
+          () => this.run(() => widget.channel.deleteChat(chat.id, widget.identity)),
+        );
+        top.append(el("div", { class: "imagechat-thread-actions" }, [resolve, remove]));
+      }
+      return top;
+    }
+
+    /**
+     * @param {Comment} comment
+     * @param {string | null} editDraft the edit form's text, when this comment is being edited
+     */
+    commentItem(comment, editDraft) {
+      const widget = this.widget;
+      const user = widget.channel.api.user;
+      const own = Boolean(
+        user &&
+        comment.author &&
+        user.id === comment.author.id &&
+        !comment.pending &&
+        !widget.config.readonly,
+      );
+      const item = el("li", {
+        class: `imagechat-comment${comment.pending ? " imagechat-comment--pending" : ""}`,
+        "data-comment-id": comment.id,
+      });
+      const name = comment.author?.name || widget.t("unknownUser");
+      const avatarUrl = comment.author?.avatarUrl;
+      const avatar = isSafeImageUrl(avatarUrl)
+        ? el("img", {
+            class: "imagechat-avatar",
+            src: avatarUrl,
+            alt: "",
+            loading: "lazy",
+            referrerpolicy: "no-referrer",
+          })
+        : el("span", {
+            class: "imagechat-avatar",
+            "aria-hidden": "true",
+            text: name.trim().charAt(0).toUpperCase() || "?",
+          });
+      item.append(
+        el("div", { class: "imagechat-comment-meta" }, [
+          avatar,
+          el("span", { class: "imagechat-comment-author", text: name }),
+          el("time", {
+            class: "imagechat-comment-time",
+            datetime: comment.createdAt,
+            text: this.formatTime(comment.createdAt),
+          }),
+          comment.editedAt
+            ? el("span", { class: "imagechat-comment-edited", text: widget.t("edited") })
+            : null,
+          comment.pending
+            ? el("span", { class: "imagechat-comment-edited", text: widget.t("markerPending") })
+            : null,
+        ]),
+      );
+      if (own && editDraft !== null) {
+        item.classList.add("imagechat-comment--editing");
+        item.append(this.editForm(comment, editDraft));
+        return item;
+      }
+      item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
+      if (own) {
+        const edit = el("button", {
+          type: "button",
+          class: "imagechat-link imagechat-edit",
+          text: widget.t("edit"),
+        });
+        edit.addEventListener("click", () => {
+          this.editingCommentId = comment.id;
+          this.render();
+          const area = this.node.querySelector(".imagechat-comment--editing textarea");
+          if (area) /** @type {HTMLElement} */ (area).focus();
+        });
+        const remove = confirmButton(
+          "imagechat-link imagechat-delete-comment",
+          widget.t("delete"),
+          widget.t("confirmDelete"),
+          () => this.run(() => widget.channel.deleteComment(comment, widget.identity)),
+        );
+        item.append(el("div", { class: "imagechat-comment-actions" }, [edit, remove]));
+      }
+      return item;
+    }
+
+    /** @param {Comment} comment @param {string} text */
+    editForm(comment, text) {
+      const widget = this.widget;
+      const area = /** @type {HTMLTextAreaElement} */ (
+        el("textarea", {
+          rows: "3",
+          maxlength: String(MAX_COMMENT_LENGTH),
+          "aria-label": widget.t("edit"),
+        })
+      );
+      area.value = text;
+      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
+      const cancel = el("button", {
+        type: "button",
+        class: "imagechat-button imagechat-cancel",
+        text: widget.t("cancel"),
+      });
+      const form = /** @type {HTMLFormElement} */ (
+        el("form", { class: "imagechat-edit-form", novalidate: true }, [
+          area,
+          error,
+          el("div", { class: "imagechat-actions" }, [
+            cancel,
+            el("button", {
+              type: "submit",
+              class: "imagechat-button imagechat-button--primary",
+              text: widget.t("save"),
+            }),
+          ]),
+        ])
+      );
+      submitOnCtrlEnter(area, form);
+      cancel.addEventListener("click", () => {
+        this.editingCommentId = null;
+        this.render();
+      });
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const fail = (/** @type {string} */ message) => {
+          error.textContent = message;
+          error.hidden = false;
+        };
+        if (browserOffline()) return fail(widget.t("offlineSend"));
+        const invalid = widget.checkBody(area.value);
+        if (invalid) return fail(invalid);
+        widget.channel.editComment(comment, area.value.trim(), widget.identity).then(
+          () => {
+            if (this.editingCommentId === comment.id) this.editingCommentId = null;
+            this.render();
+          },
+          (err) => fail(widget.errorText(err)),
+        );
+      });
+      return form;
+    }
+
+    /** @param {Chat} chat @param {string} text */
+    replyForm(chat, text) {
+      const widget = this.widget;
+      const area = /** @type {HTMLTextAreaElement} */ (
+        el("textarea", {
+          name: "comment",
+          rows: "2",
+          maxlength: String(MAX_COMMENT_LENGTH),
+          placeholder: widget.t("replyPlaceholder"),
+          "aria-label": widget.t("replyLabel"),
+          disabled: chat.pending ? true : null,
+        })
+      );
+      area.value = text;
+      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
+      const form = /** @type {HTMLFormElement} */ (
+        el("form", { class: "imagechat-reply", novalidate: true }, [
+          widget.needsName() ? widget.nameField() : null,
+          area,
+          error,
+          el("div", { class: "imagechat-actions" }, [
+            el("button", {
+              type: "submit",
+              class: "imagechat-button imagechat-button--primary imagechat-submit",
+              text: widget.t("send"),
+              disabled: chat.pending ? true : null,
+            }),
+          ]),
+        ])
+      );
+      submitOnCtrlEnter(area, form);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const fail = (/** @type {string} */ message) => {
+          error.textContent = message;
+          error.hidden = false;
+        };
+        // Offline means refuse now: nothing is sent and nothing is queued for later.
+        if (browserOffline()) return fail(widget.t("offlineSend"));
+        const invalid = widget.checkBody(area.value) || widget.takeGuestName(form);
+        if (invalid) return fail(invalid);
+        const body = area.value.trim();
+        area.value = "";
+        widget.channel.addComment(chat.id, body, widget.identity).catch((err) => {
+          if (this.chatId !== chat.id) {
+            widget.showNotice(widget.errorText(err));
+            return;
+          }
+          // The form was re-rendered meanwhile: put the text back and say what went wrong.
+          const current = /** @type {HTMLTextAreaElement | null} */ (
+            this.node.querySelector(".imagechat-reply textarea")
+          );
+          if (current && !current.value) current.value = body;
+          const box = /** @type {HTMLElement | null} */ (
+            this.node.querySelector(".imagechat-reply .imagechat-error")
+          );
+          if (box) {
+            box.textContent = widget.errorText(err);
+            box.hidden = false;
+          }
+        });
+      });
+      return form;
+    }
+
+    /**
+     * Runs a thread write, refusing while offline and showing failures in the thread.
+     * @param {() => Promise<unknown>} write
+     */
+    run(write) {
+      const widget = this.widget;
+      if (browserOffline()) {
+        this.error = widget.t("offlineSend");
+        this.render();
+        return;
+      }
+      this.error = "";
+      write().catch((err) => {
+        if (this.chatId) {
+          this.error = widget.errorText(err);
+          this.render();
+        } else {
+          widget.showNotice(widget.errorText(err));
+        }
+      });
+    }
+
+    /** @param {string} iso */
+    formatTime(iso) {
+      const date = new Date(iso);
+      if (Number.isNaN(date.getTime())) return "";
+      try {
+        return date.toLocaleString(this.widget.locale, { dateStyle: "medium", timeStyle: "short" });
+      } catch {
+        return date.toISOString();
+      }
+    }
+
+    position() {
+      if (!this.isOpen || !this.chatId) return;
+      const marker = this.widget.markers.get(this.chatId);
+      if (marker) placeFloating(this.node, marker.getBoundingClientRect());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Widget: the overlay of one image
   // ---------------------------------------------------------------------------------------------
 
@@ -1575,7 +2365,9 @@
    * @returns {WidgetConfig}
    */
   function normalizeConfig(input, img) {
-    const server = normalizeServer(input.server || (typeof location !== "undefined" ? location.origin : ""));
+    const server = normalizeServer(
+      input.server || (typeof location !== "undefined" ? location.origin : ""),
+    );
     const pct = Number(input.chatSquarePercentage);
     return {
       ...input,
@@ -1589,6 +2381,15 @@
     };
   }
 
+  /** @param {number} value */
+  function clampPercent(value) {
+    return Math.round(Math.max(0, Math.min(100, value)) * 1000) / 1000;
+  }
+
+  /**
+   * One image's overlay: the markers layer, the banners and the wiring between the page, the
+   * channel store and the two floating windows.
+   */
   class Widget {
     /**
      * @param {Element | string} target
@@ -1596,21 +2397,14 @@
      */
     constructor(target, config) {
       this.img = resolveImage(target);
-      if (!config || !config.tenantId) throw new TypeError("ImageChat: config.tenantId is required");
+      if (!config || !config.tenantId)
+        throw new TypeError("ImageChat: config.tenantId is required");
       /** @type {Partial<WidgetConfig>} */
       this.rawConfig = { ...config };
       this.config = normalizeConfig(this.rawConfig, this.img);
       this.locale = resolveLocale(this.config.locale);
-      /** @type {Map<string, HTMLButtonElement>} */
+      /** @type {Map<string, HTMLButtonElement>} marker buttons by chat id */
       this.markers = new Map();
-      /** @type {string | null} */
-      this.openChatId = null;
-      /** @type {string | null} the own comment shown with an edit form */
-      this.editingCommentId = null;
-      /** @type {HTMLElement | null} the element to refocus when the thread closes */
-      this.returnFocusTo = null;
-      /** @type {{x: number, y: number} | null} */
-      this.composerAt = null;
       this.lastReportedCount = -1;
       this.noticeTimer = 0;
       this.reconnectBannerTimer = 0;
@@ -1620,6 +2414,11 @@
 
       ensureStylesheet(this.config);
       this.buildDom();
+      this.thread = new ThreadView(this);
+      this.composer = new ComposerView(this);
+      // Floating windows live in <body> so that no overflow:hidden ancestor of the image clips
+      // them; they are positioned in document coordinates next to their marker.
+      document.body.append(this.thread.node, this.composer.node);
       this.attachObservers();
       this.attachChannel();
       this.applyTheme();
@@ -1641,9 +2440,15 @@
 
     buildDom() {
       // The overlay sits next to the image (not around it) so the site's layout and CSS for the
-      // <img> keep working; it is moved onto the picture by layout().
+      // <img> keep working; layout() moves it onto the picture.
       this.root = el("div", { class: "imagechat", "data-imagechat-url-id": this.config.urlId });
-      Object.assign(this.root.style, { position: "absolute", left: "0px", top: "0px", width: "0px", height: "0px" });
+      Object.assign(this.root.style, {
+        position: "absolute",
+        left: "0px",
+        top: "0px",
+        width: "0px",
+        height: "0px",
+      });
 
       this.surface = el("div", {
         class: "imagechat-surface",
@@ -1651,29 +2456,31 @@
         tabindex: this.config.readonly ? null : "0",
         "aria-label": this.t("surfaceLabel"),
       });
-      this.surfaceHint = el("span", { class: "imagechat-visually-hidden", text: this.t("surfaceKeyboardHint") });
+      this.surfaceHint = el("span", {
+        class: "imagechat-visually-hidden",
+        text: this.t("surfaceKeyboardHint"),
+      });
       this.surface.append(this.surfaceHint);
 
       this.banner = el("div", { class: "imagechat-offline", role: "status", hidden: true });
       this.notice = el("div", { class: "imagechat-notice", role: "alert", hidden: true });
-      this.presence = el("div", { class: "imagechat-presence", "aria-hidden": "true", hidden: true });
-      this.live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
+      this.presence = el("div", {
+        class: "imagechat-presence",
+        "aria-hidden": "true",
+        hidden: true,
+      });
+      this.live = el("div", {
+        class: "imagechat-live imagechat-visually-hidden",
+        "aria-live": "polite",
+      });
       this.root.append(this.surface, this.banner, this.notice, this.presence, this.live);
-
-      // Floating windows live in <body> so that no overflow:hidden ancestor of the image clips
-      // them; they are positioned in document coordinates next to their marker.
-      this.thread = el("div", { class: "imagechat-thread imagechat-floating", role: "dialog", hidden: true, tabindex: "-1" });
-      this.composer = el("form", { class: "imagechat-composer imagechat-floating", hidden: true, novalidate: true });
-      document.body.append(this.thread, this.composer);
-
-      const anchor = this.insertionPoint();
-      anchor.insertAdjacentElement("afterend", this.root);
+      this.insertionPoint().insertAdjacentElement("afterend", this.root);
     }
 
-    /** Inserts after <picture> wrappers and outside links, so a click never follows the link. */
+    /** After <picture> wrappers and outside links, so a click never follows the link. */
     insertionPoint() {
       /** @type {Element} */
-      let node = this.img.parentElement && this.img.parentElement.tagName === "PICTURE" ? this.img.parentElement : this.img;
+      let node = this.img.parentElement?.tagName === "PICTURE" ? this.img.parentElement : this.img;
       const link = node.parentElement && node.parentElement.closest("a");
       if (link) node = link;
       return node;
@@ -1689,38 +2496,31 @@
       });
       if (typeof ResizeObserver === "function") {
         // The image itself, and the document (content above the image may move it).
-        this.resizeObserver = new ResizeObserver(onLayout);
-        this.resizeObserver.observe(this.img);
-        this.resizeObserver.observe(document.documentElement);
-        this.cleanups.push(() => this.resizeObserver && this.resizeObserver.disconnect());
+        const resizeObserver = new ResizeObserver(onLayout);
+        resizeObserver.observe(this.img);
+        resizeObserver.observe(document.documentElement);
+        this.cleanups.push(() => resizeObserver.disconnect());
       }
-      const onScroll = () => {
-        if (!this.thread.hidden || !this.composer.hidden) this.positionFloating();
-      };
+      const onScroll = () => this.positionFloating();
       document.addEventListener("scroll", onScroll, { capture: true, passive: true });
       this.cleanups.push(() => document.removeEventListener("scroll", onScroll, { capture: true }));
 
       // A `dark` class on <body> switches the theme live.
-      this.bodyObserver = new MutationObserver(() => this.applyTheme());
-      this.bodyObserver.observe(document.body, { attributes: true, attributeFilter: ["class"] });
-      this.cleanups.push(() => this.bodyObserver.disconnect());
+      const bodyObserver = new MutationObserver(() => this.applyTheme());
+      bodyObserver.observe(document.body, { attributes: true, attributeFilter: ["class"] });
+      this.cleanups.push(() => bodyObserver.disconnect());
 
       this.cleanups.push(
         network.listen((type) => {
           this.renderConnectionState();
-          // Back online: a thread that could not load while offline loads now.
-          if (type === "online" && this.openChatId && this.threadError) {
-            this.threadError = "";
-            this.refreshThread(this.openChatId);
-          }
+          if (type === "online") this.thread.onOnline();
         }),
       );
 
       this.surface.addEventListener("click", (event) => this.onSurfaceClick(event));
       this.surface.addEventListener("keydown", (event) => this.onSurfaceKey(event));
       this.root.addEventListener("keydown", (event) => this.onEscape(event));
-      this.thread.addEventListener("keydown", (event) => this.onEscape(event));
-      // Escape also works when focus fell back to <body> (e.g. after a button it was on was
+      // Escape also works when focus fell back to <body> (e.g. the button it was on was
       // removed), but never steals it from other parts of the page.
       const onDocumentKey = (/** @type {KeyboardEvent} */ event) => {
         const active = document.activeElement;
@@ -1728,21 +2528,17 @@
       };
       document.addEventListener("keydown", onDocumentKey);
       this.cleanups.push(() => document.removeEventListener("keydown", onDocumentKey));
-      this.composer.addEventListener("keydown", (event) => this.onEscape(event));
-      this.composer.addEventListener("submit", (event) => {
-        event.preventDefault();
-        this.submitComposer();
-      });
     }
 
     attachChannel() {
       this.channel = Channel.acquire(this.config.server, this.config.tenantId, this.config.urlId);
       if (!this.channel.readIdentity || this.config.sso) this.channel.readIdentity = this.identity;
-      this.detachChannel = this.channel.events.listen((type, detail) => this.onChannelEvent(type, detail));
-      this.detachConnection = this.channel.connection.events.listen(() => this.renderConnectionState());
-      this.detachSession = this.channel.api.changes.listen(() => {
-        if (this.openChatId) this.renderThread();
-      });
+      const detach = [
+        this.channel.events.listen((type, detail) => this.onChannelEvent(type, detail)),
+        this.channel.connection.events.listen(() => this.renderConnectionState()),
+        this.channel.api.changes.listen(() => this.thread.render()),
+      ];
+      this.detachChannel = () => detach.forEach((fn) => fn());
       this.renderMarkers();
       this.renderConnectionState();
       this.renderPresence();
@@ -1750,21 +2546,20 @@
 
     releaseChannel() {
       this.detachChannel();
-      this.detachConnection();
-      this.detachSession();
       this.channel.release();
     }
 
     applyTheme() {
       const dark = this.config.hasDarkBackground || document.body.classList.contains("dark");
-      for (const node of [this.root, this.thread, this.composer]) node.classList.toggle("imagechat--dark", dark);
+      for (const node of [this.root, this.thread.node, this.composer.node]) {
+        node.classList.toggle("imagechat--dark", dark);
+      }
     }
 
     /** Puts the overlay exactly on the drawn picture and sizes the markers. */
     layout() {
       if (this.destroyed) return;
       const box = renderedImageBox(this.img);
-      this.box = box;
       this.root.style.width = `${box.width}px`;
       this.root.style.height = `${box.height}px`;
       this.root.style.visibility = box.width > 0 && box.height > 0 ? "" : "hidden";
@@ -1779,6 +2574,11 @@
       this.positionFloating();
     }
 
+    positionFloating() {
+      this.thread.position();
+      this.composer.position();
+    }
+
     // --- channel events ------------------------------------------------------------------------
 
     /** @param {string} type @param {any} detail */
@@ -1786,17 +2586,17 @@
       switch (type) {
         case "chats":
           this.renderMarkers();
-          if (this.openChatId) this.renderThread();
+          this.thread.render();
           break;
         case "thread":
-          if (detail === this.openChatId) this.renderThread();
+          if (detail === this.thread.chatId) this.thread.render();
           break;
         case "replaced":
           this.onReplaced(detail.tempId, detail.chat);
           break;
         case "deleted":
-          if (detail.chatId === this.openChatId) {
-            this.closeThread(false);
+          if (detail.chatId === this.thread.chatId) {
+            this.thread.close(false);
             if (detail.byOthers) this.showNotice(this.t("chatDeleted"));
           }
           break;
@@ -1812,7 +2612,11 @@
           this.renderPresence();
           break;
         case "error":
-          this.showNotice(detail && detail.message ? String(detail.message) : this.t("genericError", { status: detail?.code ?? "" }));
+          this.showNotice(
+            detail && detail.message
+              ? String(detail.message)
+              : this.t("genericError", { status: detail?.code ?? "" }),
+          );
           break;
         case "status":
           this.renderConnectionState();
@@ -1822,8 +2626,11 @@
       }
     }
 
-    /** Keeps the same marker button (and its focus) when a temporary id becomes the real one. */
-    /** @param {string} tempId @param {Chat} chat */
+    /**
+     * Keeps the same marker button (and so its focus) when a temporary id becomes the real one.
+     * @param {string} tempId
+     * @param {Chat} chat
+     */
     onReplaced(tempId, chat) {
       const button = this.markers.get(tempId);
       if (button && !this.markers.has(chat.id)) {
@@ -1831,10 +2638,7 @@
         this.markers.set(chat.id, button);
         button.dataset.chatId = chat.id;
       }
-      if (this.openChatId === tempId) {
-        this.openChatId = chat.id;
-        this.renderThread();
-      }
+      this.thread.onReplaced(tempId, chat);
       this.renderMarkers();
     }
 
@@ -1843,16 +2647,17 @@
     renderMarkers() {
       const chats = this.channel.chats;
       for (const [id, button] of this.markers) {
-        if (!chats.has(id)) {
-          if (document.activeElement === button) this.surface.focus();
-          button.remove();
-          this.markers.delete(id);
-        }
+        if (chats.has(id)) continue;
+        if (document.activeElement === button) this.surface.focus();
+        button.remove();
+        this.markers.delete(id);
       }
       for (const chat of chats.values()) {
         let button = this.markers.get(chat.id);
         if (!button) {
-          button = /** @type {HTMLButtonElement} */ (el("button", { type: "button", class: "imagechat-marker" }));
+          button = /** @type {HTMLButtonElement} */ (
+            el("button", { type: "button", class: "imagechat-marker" })
+          );
           button.append(el("span", { class: "imagechat-marker-count", "aria-hidden": "true" }));
           this.markers.set(chat.id, button);
           this.surface.append(button);
@@ -1864,15 +2669,19 @@
 
     /** @param {HTMLButtonElement} button @param {Chat} chat */
     updateMarker(button, chat) {
+      const open = chat.id === this.thread.chatId;
       button.dataset.chatId = chat.id;
       button.style.left = `${chat.x}%`;
       button.style.top = `${chat.y}%`;
       button.classList.toggle("imagechat-marker--resolved", Boolean(chat.resolved));
       button.classList.toggle("imagechat-marker--pending", Boolean(chat.pending));
-      button.classList.toggle("imagechat-marker--open", chat.id === this.openChatId);
-      button.setAttribute("aria-expanded", chat.id === this.openChatId ? "true" : "false");
+      button.classList.toggle("imagechat-marker--open", open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
       const count = Number(chat.commentCount) || 0;
-      let label = this.t("markerLabel", { name: chat.author?.name || this.t("unknownUser"), count });
+      let label = this.t("markerLabel", {
+        name: chat.author?.name || this.t("unknownUser"),
+        count,
+      });
       if (chat.resolved) label += `, ${this.t("markerResolved")}`;
       if (chat.pending) label += `, ${this.t("markerPending")}`;
       button.setAttribute("aria-label", label);
@@ -1897,19 +2706,20 @@
 
     /** @param {MouseEvent} event */
     onSurfaceClick(event) {
+      const target = event.target instanceof Element ? event.target : null;
       const marker = /** @type {HTMLElement | null} */ (
-        event.target instanceof Element ? event.target.closest(".imagechat-marker") : null
+        target && target.closest(".imagechat-marker")
       );
       if (marker) {
         const chatId = marker.dataset.chatId || "";
-        if (this.openChatId === chatId) this.closeThread(true);
-        else this.openThread(chatId, marker);
+        if (this.thread.chatId === chatId) this.thread.close(true);
+        else this.thread.open(chatId, marker);
         return;
       }
-      if (event.target !== this.surface) return;
+      if (target !== this.surface) return;
       // A click on the picture closes what is open first; the next one starts a conversation.
-      if (!this.thread.hidden) {
-        this.closeThread(false);
+      if (this.thread.isOpen) {
+        this.thread.close(false);
         return;
       }
       if (this.config.readonly) return;
@@ -1917,7 +2727,7 @@
       if (!rect.width || !rect.height) return;
       const x = ((event.clientX - rect.left) / rect.width) * 100;
       const y = ((event.clientY - rect.top) / rect.height) * 100;
-      this.openComposer(clampPercent(x), clampPercent(y));
+      this.composer.open(clampPercent(x), clampPercent(y));
     }
 
     /** @param {KeyboardEvent} event */
@@ -1925,69 +2735,27 @@
       if (event.target !== this.surface || this.config.readonly) return;
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        this.openComposer(50, 50);
+        this.composer.open(50, 50);
       }
     }
 
     /** @param {KeyboardEvent} event */
     onEscape(event) {
       if (event.key !== "Escape") return;
-      if (!this.composer.hidden) {
+      if (this.composer.isOpen) {
         event.preventDefault();
-        this.closeComposer(true);
-      } else if (!this.thread.hidden) {
+        this.composer.close(true);
+      } else if (this.thread.isOpen) {
         event.preventDefault();
-        this.closeThread(true);
+        this.thread.close(true);
       }
     }
 
-    // --- composer ------------------------------------------------------------------------------
+    // --- shared form helpers -------------------------------------------------------------------
 
-    /** @param {number} x @param {number} y */
-    openComposer(x, y) {
-      this.closeThread(false);
-      this.composerAt = { x, y };
-      const previous = /** @type {HTMLTextAreaElement | null} */ (this.composer.querySelector("textarea"));
-      const keep = previous ? previous.value : "";
-      this.renderComposer(keep, "");
-      this.showGhost(x, y);
-      this.composer.hidden = false;
-      this.positionFloating();
-      const focusTarget = this.composer.querySelector("input[name=name]") || this.composer.querySelector("textarea");
-      if (focusTarget) /** @type {HTMLElement} */ (focusTarget).focus();
-    }
-
-    /** @param {string} text @param {string} error */
-    renderComposer(text, error) {
-      const needsName = this.channel.api.needsGuestName(this.identity);
-      const textarea = el("textarea", {
-        name: "comment",
-        rows: "3",
-        maxlength: String(MAX_COMMENT_LENGTH),
-        placeholder: this.t("composerPlaceholder"),
-        "aria-label": this.t("composerLabel"),
-      });
-      /** @type {HTMLTextAreaElement} */ (textarea).value = text;
-      textarea.addEventListener("keydown", (event) => {
-        // Ctrl/Cmd+Enter posts, plain Enter makes a new line.
-        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-          event.preventDefault();
-          this.submitComposer();
-        }
-      });
-      setChildren(this.composer, [
-        el("div", { class: "imagechat-composer-title", text: this.t("composerLabel") }),
-        needsName ? this.nameField() : null,
-        textarea,
-        el("div", { class: "imagechat-error", role: "alert", text: error, hidden: !error }),
-        el("div", { class: "imagechat-actions" }, [
-          el("button", { type: "button", class: "imagechat-button imagechat-cancel", text: this.t("cancel") }),
-          el("button", { type: "submit", class: "imagechat-button imagechat-button--primary imagechat-submit", text: this.t("post") }),
-        ]),
-      ]);
-      this.composer.setAttribute("aria-label", this.t("composerLabel"));
-      const cancel = this.composer.querySelector(".imagechat-cancel");
-      if (cancel) cancel.addEventListener("click", () => this.closeComposer(true));
+    /** Whether a write would first have to ask the visitor's name. */
+    needsName() {
+      return this.channel.api.needsGuestName(this.identity);
     }
 
     /** The inline name prompt for guests, shown in the first form they use. */
@@ -2005,27 +2773,6 @@
           value: this.channel.api.guestName || "",
         }),
       ]);
-    }
-
-    /** @param {number} x @param {number} y */
-    showGhost(x, y) {
-      if (!this.ghost) {
-        this.ghost = el("div", { class: "imagechat-ghost", "aria-hidden": "true" });
-        this.surface.append(this.ghost);
-      }
-      this.ghost.style.left = `${x}%`;
-      this.ghost.style.top = `${y}%`;
-      this.ghost.hidden = false;
-    }
-
-    /** @param {boolean} refocus */
-    closeComposer(refocus) {
-      if (this.composer.hidden) return;
-      this.composer.hidden = true;
-      this.composer.replaceChildren();
-      this.composerAt = null;
-      if (this.ghost) this.ghost.hidden = true;
-      if (refocus && !this.config.readonly) this.surface.focus({ preventScroll: true });
     }
 
     /**
@@ -2053,42 +2800,6 @@
       return null;
     }
 
-    submitComposer() {
-      if (this.composer.hidden || !this.composerAt) return;
-      const textarea = /** @type {HTMLTextAreaElement} */ (this.composer.querySelector("textarea"));
-      const body = textarea.value;
-      const showError = (/** @type {string} */ message) => {
-        const box = /** @type {HTMLElement} */ (this.composer.querySelector(".imagechat-error"));
-        box.textContent = message;
-        box.hidden = false;
-      };
-      // Offline means refuse now: nothing is sent and nothing is queued for later.
-      if (browserOffline()) {
-        showError(this.t("offlineSend"));
-        return;
-      }
-      const invalid = this.checkBody(body) || this.takeGuestName(this.composer);
-      if (invalid) {
-        showError(invalid);
-        return;
-      }
-      const { x, y } = this.composerAt;
-      const identity = this.identity;
-      this.closeComposer(false);
-      this.channel
-        .createChat({ x, y, body: body.trim(), identity, imageSrc: this.img.currentSrc || this.img.src })
-        .catch((err) => {
-          if (this.destroyed) return;
-          const message = this.errorText(err);
-          this.showNotice(this.t("createFailed", { message }));
-          // Give the text back so nothing typed is lost.
-          this.openComposer(x, y);
-          const again = /** @type {HTMLTextAreaElement | null} */ (this.composer.querySelector("textarea"));
-          if (again) again.value = body;
-          showError(message);
-        });
-    }
-
     /** @param {unknown} err */
     errorText(err) {
       if (err instanceof ApiError) {
@@ -2101,435 +2812,19 @@
       return this.t("genericError", { status: String(err) });
     }
 
-    // --- thread --------------------------------------------------------------------------------
-
-    /** @param {string} chatId @param {HTMLElement} marker */
-    openThread(chatId, marker) {
-      this.closeComposer(false);
-      const chat = this.channel.chats.get(chatId);
-      if (!chat) return;
-      this.openChatId = chatId;
-      this.editingCommentId = null;
-      this.returnFocusTo = marker;
-      this.threadError = "";
-      this.threadLoading = false;
-      this.renderThread();
-      this.thread.hidden = false;
-      this.positionFloating();
-      this.renderMarkers();
-      this.thread.focus({ preventScroll: true });
-      if (!chat.pending) this.refreshThread(chatId);
-    }
-
-    /** Loads the comments; cached ones stay on screen meanwhile (and offline). */
-    /** @param {string} chatId */
-    refreshThread(chatId) {
-      const cached = this.channel.comments.get(chatId);
-      if (browserOffline()) {
-        if (!cached) {
-          this.threadError = this.t("offlineNoCache");
-          this.renderThread();
-        }
-        return;
-      }
-      this.threadLoading = !cached;
-      this.renderThread();
-      this.channel.loadThread(chatId).then(
-        () => {
-          if (this.openChatId !== chatId) return;
-          this.threadLoading = false;
-          this.threadError = "";
-          this.renderThread();
-        },
-        (err) => {
-          if (this.openChatId !== chatId) return;
-          this.threadLoading = false;
-          if (!this.channel.comments.get(chatId)) {
-            this.threadError = browserOffline() ? this.t("offlineNoCache") : this.t("loadFailed", { message: this.errorText(err) });
-          }
-          this.renderThread();
-        },
-      );
-    }
-
-    /** @param {boolean} refocus */
-    closeThread(refocus) {
-      if (this.thread.hidden && !this.openChatId) return;
-      const hadFocusInside = this.thread.contains(document.activeElement);
-      this.thread.hidden = true;
-      this.thread.replaceChildren();
-      this.openChatId = null;
-      this.editingCommentId = null;
-      this.renderMarkers();
-      const target = this.returnFocusTo;
-      this.returnFocusTo = null;
-      if ((refocus || hadFocusInside) && target && target.isConnected) target.focus({ preventScroll: true });
-    }
-
-    /** @param {Chat} chat */
-    canModerate(chat) {
-      const user = this.channel.api.user;
-      if (!user || this.config.readonly || chat.pending) return false;
-      return user.id === chat.author?.id || user.role === "moderator" || user.role === "admin";
-    }
-
-    renderThread() {
-      const chatId = this.openChatId;
-      if (!chatId) return;
-      const chat = this.channel.chats.get(chatId);
-      if (!chat) return;
-      // Keep what the user is typing across re-renders caused by live events.
-      const reply = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-reply textarea"));
-      const replyText = reply ? reply.value : "";
-      const nameInput = /** @type {HTMLInputElement | null} */ (this.thread.querySelector(".imagechat-reply input[name=name]"));
-      const nameDraft = nameInput ? nameInput.value : null;
-      const focusKey = this.focusKey();
-      // The comment being edited is widget state; its draft text is whatever is in the box now.
-      const editing = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-comment--editing textarea"));
-      const editState = this.editingCommentId
-        ? { id: this.editingCommentId, text: editing ? editing.value : null }
-        : null;
-      const scroller = this.thread.querySelector(".imagechat-comments");
-      const scrollTop = scroller ? scroller.scrollTop : 0;
-
-      const titleId = `imagechat-thread-title-${shortHash(chatId)}`;
-      this.thread.setAttribute("aria-labelledby", titleId);
-      this.thread.setAttribute("aria-label", this.t("threadLabel", { name: chat.author?.name || this.t("unknownUser") }));
-
-      const comments = this.channel.comments.get(chatId);
-      const list = el("ol", { class: "imagechat-comments" });
-      if (comments) {
-        for (const comment of comments) list.append(this.renderComment(comment, editState));
-      }
-      const status =
-        this.threadLoading && !comments
-          ? el("p", { class: "imagechat-thread-status", text: this.t("loading") })
-          : this.threadError
-            ? el("p", { class: "imagechat-thread-status imagechat-error", role: "alert", text: this.threadError })
-            : null;
-
-      setChildren(this.thread, [
-        this.threadHeader(chat, titleId),
-        status,
-        list,
-        this.config.readonly ? null : this.replyForm(chat, replyText),
-      ]);
-      const newName = /** @type {HTMLInputElement | null} */ (this.thread.querySelector(".imagechat-reply input[name=name]"));
-      if (newName && nameDraft !== null) newName.value = nameDraft;
-      const newScroller = this.thread.querySelector(".imagechat-comments");
-      if (newScroller) newScroller.scrollTop = scrollTop;
-      if (focusKey !== null) this.restoreFocus(focusKey);
-      this.positionFloating();
-    }
-
-    /**
-     * Describes the focused element inside the thread (if any) well enough to find its
-     * replacement after a re-render, so live updates never throw keyboard users out.
-     * @returns {string | null}
-     */
-    focusKey() {
-      const active = document.activeElement;
-      if (!active || !this.thread.contains(active)) return null;
-      if (active === this.thread) return "";
-      const comment = active.closest(".imagechat-comment");
-      const classes = Array.from(active.classList).filter((c) => c.startsWith("imagechat-") && !c.endsWith("--armed"));
-      const selector = `${active.tagName.toLowerCase()}${classes.map((c) => `.${c}`).join("")}`;
-      const inReply = active.closest(".imagechat-reply") ? ".imagechat-reply " : "";
-      return comment ? `[data-comment-id="${CSS.escape(/** @type {HTMLElement} */ (comment).dataset.commentId || "")}"] ${selector}` : `${inReply}${selector}`;
-    }
-
-    /** @param {string} key */
-    restoreFocus(key) {
-      let target = null;
-      try {
-        target = key ? this.thread.querySelector(key) : null;
-      } catch {
-        target = null;
-      }
-      /** @type {HTMLElement} */ (target || this.thread).focus({ preventScroll: true });
-    }
-
-    /** @param {Chat} chat @param {string} titleId */
-    threadHeader(chat, titleId) {
-      const close = el("button", { type: "button", class: "imagechat-button imagechat-close", "aria-label": this.t("close"), text: "×" });
-      close.addEventListener("click", () => this.closeThread(true));
-      const top = el("div", { class: "imagechat-thread-top" }, [
-        el("div", { class: "imagechat-thread-header" }, [
-          el("h2", { id: titleId, class: "imagechat-thread-title", text: this.t("threadLabel", { name: chat.author?.name || this.t("unknownUser") }) }),
-          chat.resolved ? el("span", { class: "imagechat-badge", text: this.t("resolvedBadge") }) : null,
-          close,
-        ]),
-      ]);
-      if (this.canModerate(chat)) {
-        const resolve = el("button", {
-          type: "button",
-          class: "imagechat-button imagechat-resolve",
-          text: chat.resolved ? this.t("reopen") : this.t("resolve"),
-        });
-        resolve.addEventListener("click", () => this.runThreadAction(() => this.channel.setResolved(chat.id, !chat.resolved, this.identity)));
-        const remove = this.confirmButton("imagechat-delete-chat", this.t("deleteChat"), this.t("confirmDeleteChat"), () =>
-          this.runThreadAction(() => this.channel.deleteChat(chat.id, this.identity)),
-        );
-        top.append(el("div", { class: "imagechat-thread-actions" }, [resolve, remove]));
-      }
-      return top;
-    }
-
-    /**
-     * @param {Comment} comment
-     * @param {{id: string, text: string | null} | null} editState
-     */
-    renderComment(comment, editState) {
-      const user = this.channel.api.user;
-      const own = Boolean(user && comment.author && user.id === comment.author.id && !comment.pending && !this.config.readonly);
-      const item = el("li", {
-        class: `imagechat-comment${comment.pending ? " imagechat-comment--pending" : ""}`,
-        "data-comment-id": comment.id,
-      });
-      const author = comment.author || { name: this.t("unknownUser"), avatarUrl: null };
-      const avatar = isSafeImageUrl(author.avatarUrl)
-        ? el("img", { class: "imagechat-avatar", src: author.avatarUrl, alt: "", loading: "lazy", referrerpolicy: "no-referrer" })
-        : el("span", { class: "imagechat-avatar", "aria-hidden": "true", text: (author.name || "?").trim().charAt(0).toUpperCase() || "?" });
-      const meta = el("div", { class: "imagechat-comment-meta" }, [
-        avatar,
-        el("span", { class: "imagechat-comment-author", text: author.name || this.t("unknownUser") }),
-        el("time", { class: "imagechat-comment-time", datetime: comment.createdAt, text: this.formatTime(comment.createdAt) }),
-        comment.editedAt ? el("span", { class: "imagechat-comment-edited", text: this.t("edited") }) : null,
-        comment.pending ? el("span", { class: "imagechat-comment-edited", text: this.t("markerPending") }) : null,
-      ]);
-      item.append(meta);
-
-      if (own && editState && editState.id === comment.id) {
-        item.classList.add("imagechat-comment--editing");
-        item.append(this.editForm(comment, editState.text ?? comment.body));
-        return item;
-      }
-      item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
-      if (own) {
-        const edit = el("button", { type: "button", class: "imagechat-link imagechat-edit", text: this.t("edit") });
-        edit.addEventListener("click", () => {
-          this.editingCommentId = comment.id;
-          this.renderThread();
-          const area = this.thread.querySelector(".imagechat-comment--editing textarea");
-          if (area) /** @type {HTMLElement} */ (area).focus();
-        });
-        const remove = this.confirmButton("imagechat-link imagechat-delete-comment", this.t("delete"), this.t("confirmDelete"), () =>
-          this.runThreadAction(() => this.channel.deleteComment(comment, this.identity)),
-        );
-        item.append(el("div", { class: "imagechat-comment-actions" }, [edit, remove]));
-      }
-      return item;
-    }
-
-    /** @param {Comment} comment @param {string} text */
-    editForm(comment, text) {
-      const area = /** @type {HTMLTextAreaElement} */ (
-        el("textarea", { rows: "3", maxlength: String(MAX_COMMENT_LENGTH), "aria-label": this.t("edit"), "data-comment-id": comment.id })
-      );
-      area.value = text;
-      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
-      const form = el("form", { class: "imagechat-edit-form", novalidate: true }, [
-        area,
-        error,
-        el("div", { class: "imagechat-actions" }, [
-          el("button", { type: "button", class: "imagechat-button imagechat-cancel", text: this.t("cancel") }),
-          el("button", { type: "submit", class: "imagechat-button imagechat-button--primary", text: this.t("save") }),
-        ]),
-      ]);
-      form.querySelector(".imagechat-cancel")?.addEventListener("click", () => {
-        this.editingCommentId = null;
-        this.renderThread();
-      });
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const fail = (/** @type {string} */ message) => {
-          error.textContent = message;
-          error.hidden = false;
-        };
-        if (browserOffline()) return fail(this.t("offlineSend"));
-        const invalid = this.checkBody(area.value);
-        if (invalid) return fail(invalid);
-        this.channel.editComment(comment, area.value.trim(), this.identity).then(
-          () => {
-            if (this.editingCommentId === comment.id) this.editingCommentId = null;
-            this.renderThread();
-          },
-          (err) => fail(this.errorText(err)),
-        );
-      });
-      return form;
-    }
-
-    /** @param {Chat} chat @param {string} text */
-    replyForm(chat, text) {
-      const needsName = this.channel.api.needsGuestName(this.identity);
-      const area = /** @type {HTMLTextAreaElement} */ (
-        el("textarea", {
-          name: "comment",
-          rows: "2",
-          maxlength: String(MAX_COMMENT_LENGTH),
-          placeholder: this.t("replyPlaceholder"),
-          "aria-label": this.t("replyLabel"),
-          disabled: chat.pending ? true : null,
-        })
-      );
-      area.value = text;
-      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
-      const form = /** @type {HTMLFormElement} */ (el("form", { class: "imagechat-reply", novalidate: true }, [
-        needsName ? this.nameField() : null,
-        area,
-        error,
-        el("div", { class: "imagechat-actions" }, [
-          el("button", { type: "submit", class: "imagechat-button imagechat-button--primary imagechat-submit", text: this.t("send"), disabled: chat.pending ? true : null }),
-        ]),
-      ]));
-      area.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-          event.preventDefault();
-          form.requestSubmit();
-        }
-      });
-      form.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const fail = (/** @type {string} */ message) => {
-          error.textContent = message;
-          error.hidden = false;
-        };
-        if (browserOffline()) return fail(this.t("offlineSend"));
-        const invalid = this.checkBody(area.value) || this.takeGuestName(form);
-        if (invalid) return fail(invalid);
-        const body = area.value.trim();
-        area.value = "";
-        this.channel.addComment(chat.id, body, this.identity).catch((err) => {
-          if (this.openChatId !== chat.id) {
-            this.showNotice(this.errorText(err));
-            return;
-          }
-          const current = /** @type {HTMLTextAreaElement | null} */ (this.thread.querySelector(".imagechat-reply textarea"));
-          if (current && !current.value) current.value = body;
-          const box = this.thread.querySelector(".imagechat-reply .imagechat-error");
-          if (box) {
-            box.textContent = this.errorText(err);
-            /** @type {HTMLElement} */ (box).hidden = false;
-          }
-        });
-      });
-      return form;
-    }
-
-    /**
-     * A destructive button that asks for a second click instead of a blocking confirm() dialog.
-     * @param {string} className
-     * @param {string} label
-     * @param {string} confirmLabel
-     * @param {() => void} action
-     */
-    confirmButton(className, label, confirmLabel, action) {
-      const button = el("button", { type: "button", class: `imagechat-button imagechat-button--danger ${className}`, text: label });
-      /** @type {ReturnType<typeof setTimeout> | 0} */
-      let armed = 0;
-      button.addEventListener("click", () => {
-        if (armed) {
-          clearTimeout(armed);
-          armed = 0;
-          action();
-          return;
-        }
-        button.textContent = confirmLabel;
-        button.classList.add("imagechat-button--armed");
-        armed = setTimeout(() => {
-          armed = 0;
-          button.textContent = label;
-          button.classList.remove("imagechat-button--armed");
-        }, 4000);
-      });
-      return button;
-    }
-
-    /** Runs a thread write, refusing while offline and showing failures in the thread. */
-    /** @param {() => Promise<unknown>} run */
-    runThreadAction(run) {
-      if (browserOffline()) {
-        this.threadError = this.t("offlineSend");
-        this.renderThread();
-        return;
-      }
-      this.threadError = "";
-      run().catch((err) => {
-        if (this.openChatId) {
-          this.threadError = this.errorText(err);
-          this.renderThread();
-        } else {
-          this.showNotice(this.errorText(err));
-        }
-      });
-    }
-
-    /** @param {string} iso */
-    formatTime(iso) {
-      const date = new Date(iso);
-      if (Number.isNaN(date.getTime())) return "";
-      try {
-        return date.toLocaleString(this.locale, { dateStyle: "medium", timeStyle: "short" });
-      } catch {
-        return date.toISOString();
-      }
-    }
-
-    // --- floating placement --------------------------------------------------------------------
-
-    positionFloating() {
-      if (!this.thread.hidden && this.openChatId) {
-        const marker = this.markers.get(this.openChatId);
-        if (marker) this.placeFloating(this.thread, marker.getBoundingClientRect());
-      }
-      if (!this.composer.hidden && this.composerAt) {
-        const rect = this.surface.getBoundingClientRect();
-        const side = (this.config.chatSquarePercentage / 100) * rect.width;
-        const cx = rect.left + (this.composerAt.x / 100) * rect.width;
-        const cy = rect.top + (this.composerAt.y / 100) * rect.height;
-        this.placeFloating(this.composer, { left: cx - side / 2, right: cx + side / 2, top: cy - side / 2, bottom: cy + side / 2 });
-      }
-    }
-
-    /**
-     * @param {HTMLElement} node
-     * @param {{left: number, top: number, right: number, bottom: number}} anchor
-     */
-    placeFloating(node, anchor) {
-      const vw = document.documentElement.clientWidth || window.innerWidth;
-      const fullscreen = vw < FULLSCREEN_BELOW_PX;
-      node.classList.toggle("imagechat-floating--fullscreen", fullscreen);
-      if (fullscreen) {
-        node.style.left = "";
-        node.style.top = "";
-        return;
-      }
-      if (!node.style.left) {
-        node.style.left = "0px";
-        node.style.top = "0px";
-      }
-      const size = node.getBoundingClientRect();
-      const spot = chooseFloatingPosition(anchor, size.width || 300, size.height || 200);
-      node.dataset.side = spot.side;
-      placeAtViewport(node, spot.x, spot.y);
-    }
-
     // --- banners and announcements -------------------------------------------------------------
 
     renderConnectionState() {
       if (this.destroyed) return;
       const state = this.channel.connection.state;
       // A machine-readable summary for site scripts and tests.
-      this.root.dataset.state = browserOffline()
-        ? "offline"
-        : this.channel.live
-          ? "live"
-          : state === "closed"
-            ? "closed"
-            : this.channel.loaded
-              ? "connecting"
-              : "loading";
+      let summary = "loading";
+      if (browserOffline()) summary = "offline";
+      else if (this.channel.live) summary = "live";
+      else if (state === "closed") summary = "closed";
+      else if (this.channel.loaded) summary = "connecting";
+      this.root.dataset.state = summary;
+
       let text = "";
       if (browserOffline()) {
         text = this.t("offline");
@@ -2575,7 +2870,11 @@
 
     /** @param {string} text */
     showNotice(text) {
-      const dismiss = el("button", { type: "button", class: "imagechat-link imagechat-dismiss", text: this.t("dismiss") });
+      const dismiss = el("button", {
+        type: "button",
+        class: "imagechat-link imagechat-dismiss",
+        text: this.t("dismiss"),
+      });
       dismiss.addEventListener("click", () => {
         this.notice.hidden = true;
       });
@@ -2597,10 +2896,12 @@
       this.config = normalizeConfig(this.rawConfig, this.img);
       this.locale = resolveLocale(this.config.locale);
       const channelChanged =
-        before.server !== this.config.server || before.tenantId !== this.config.tenantId || before.urlId !== this.config.urlId;
+        before.server !== this.config.server ||
+        before.tenantId !== this.config.tenantId ||
+        before.urlId !== this.config.urlId;
       if (channelChanged) {
-        this.closeThread(false);
-        this.closeComposer(false);
+        this.thread.close(false);
+        this.composer.close(false);
         for (const button of this.markers.values()) button.remove();
         this.markers.clear();
         this.releaseChannel();
@@ -2613,7 +2914,7 @@
       this.surfaceHint.textContent = this.t("surfaceKeyboardHint");
       if (this.config.readonly) {
         this.surface.removeAttribute("tabindex");
-        this.closeComposer(false);
+        this.composer.close(false);
       } else {
         this.surface.setAttribute("tabindex", "0");
       }
@@ -2622,26 +2923,22 @@
       this.renderMarkers();
       this.renderPresence();
       this.renderConnectionState();
-      if (this.openChatId) this.renderThread();
+      this.thread.render();
     }
 
     destroy() {
       if (this.destroyed) return;
-      this.closeThread(false);
+      this.thread.close(false);
+      this.composer.close(false);
       this.destroyed = true;
       for (const cleanup of this.cleanups) cleanup();
       clearTimeout(this.noticeTimer);
       clearTimeout(this.reconnectBannerTimer);
       this.releaseChannel();
       this.root.remove();
-      this.thread.remove();
-      this.composer.remove();
+      this.thread.node.remove();
+      this.composer.node.remove();
     }
-  }
-
-  /** @param {number} value */
-  function clampPercent(value) {
-    return Math.round(Math.max(0, Math.min(100, value)) * 1000) / 1000;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -9,15 +9,27 @@ import uuid
 from imagechat.domain import limits
 from imagechat.domain.errors import Invalid
 
-_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# fullmatch, not match: "$" also matches before a trailing newline.
+_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ORIGIN = re.compile(r"https?://[a-z0-9.\-\[\]:]+")
 
 
 def tenant_id(value: str) -> str:
-    if not _TENANT_ID.match(value):
+    if not _TENANT_ID.fullmatch(value):
         raise Invalid(
             "tenantId must be 1..64 characters of a-z, 0-9, '-' and '_', starting with a letter "
             "or digit",
             "invalid_tenant_id",
+        )
+    return value
+
+
+def api_secret(value: str) -> str:
+    """A tenant's API secret as an operator chooses it (the database keeps 128 characters)."""
+    if not 1 <= len(value) <= limits.MAX_API_SECRET or not value.isprintable():
+        raise Invalid(
+            f"the API secret must be 1..{limits.MAX_API_SECRET} printable characters",
+            "invalid_api_secret",
         )
     return value
 
@@ -89,6 +101,6 @@ def optional_url(name: str, value: str | None, max_length: int) -> str | None:
 def origin(value: str) -> str:
     """An origin as browsers send it: scheme://host[:port], no path, no trailing slash."""
     normalized = value.rstrip("/").lower()
-    if not re.match(r"^https?://[a-z0-9.\-\[\]:]+$", normalized):
+    if not _ORIGIN.fullmatch(normalized):
         raise Invalid(f"origin {value!r} must look like https://example.com", "invalid_origin")
     return normalized

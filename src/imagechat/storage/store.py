@@ -112,9 +112,10 @@ class Store:
         private: bool = False,
         readonly: bool = False,
     ) -> Tenant:
+        secret = validation.api_secret(api_secret) if api_secret else secrets.token_urlsafe(32)
         tenant = Tenant(
             id=validation.tenant_id(tenant_id),
-            api_secret=api_secret or secrets.token_urlsafe(32),
+            api_secret=secret,
             origins=tuple(validation.origin(o) for o in origins),
             private=private,
             readonly=readonly,

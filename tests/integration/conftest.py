@@ -13,7 +13,9 @@ from imagechat.domain.models import Tenant
 
 
 @pytest.fixture()
-def make_api(app_client: httpx.AsyncClient, make_tenant: Callable[..., Awaitable[Tenant]]) -> MakeApi:
+def make_api(
+    app_client: httpx.AsyncClient, make_tenant: Callable[..., Awaitable[Tenant]]
+) -> MakeApi:
     """`await make_api(private=True, origins=[...])`: a new tenant and its API."""
 
     async def build(**options: Any) -> Api:

@@ -38,6 +38,24 @@ async def chat(api: Api, token: str) -> dict[str, Any]:
     return await api.create_chat(token)
 
 
+def raw_json(**fragments: str) -> bytes:
+    """A JSON object whose values are given as raw JSON text: for literals like NaN and
+    escapes like \\ud800 that no well-behaved encoder would produce."""
+    return ("{" + ", ".join(f'"{key}": {value}' for key, value in fragments.items()) + "}").encode()
+
+
+def raw_chat(**fragments: str) -> bytes:
+    """A POST /chats body in raw JSON: valid unless `fragments` say otherwise."""
+    base = {
+        "urlId": '"image-1"',
+        "x": "1",
+        "y": "1",
+        "comment": '"c"',
+        "broadcastId": f'"{new_bid()}"',
+    }
+    return raw_json(**{**base, **fragments})
+
+
 async def assert_nothing_written(api: Api, url_id: str = "image-1") -> None:
     listing = await api.chats(url_id)
     assert listing["offset"] == 0 and listing["chats"] == []
@@ -64,6 +82,12 @@ async def test_body_that_is_not_an_object_is_400(api: Api, token: str) -> None:
         assert_error(answer, 400, "malformed_body")
         reply = await api.post("/chats/abc/comments", content=raw, headers=JSON, token=token)
         assert_error(reply, 400, "malformed_body")
+    # A valid object not sent as JSON is not read as one.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        answer = await api.post(
+            "/chats", content=raw_chat(), headers={"Content-Type": content_type}, token=token
+        )
+        assert_error(answer, 400, "malformed_body")
     await assert_nothing_written(api)
 
 
@@ -125,10 +149,7 @@ async def test_coordinate_edges_are_accepted(api: Api, token: str) -> None:
 
 async def test_non_finite_coordinates_are_422(api: Api, token: str) -> None:
     for literal in ("NaN", "Infinity", "-Infinity", "1e400", "-1e400"):
-        raw = (
-            '{"urlId": "image-1", "x": %s, "y": 5, "comment": "c", "broadcastId": "%s"}'
-            % (literal, new_bid())
-        ).encode()
+        raw = raw_chat(x=literal)
         answer = await api.post("/chats", content=raw, headers=JSON, token=token)
         # Python's JSON parser reads the NaN/Infinity literals (and 1e400) as non-finite
         # floats, which the coordinate rule refuses: no chat, and never a 500.
@@ -175,7 +196,9 @@ async def test_reply_and_edit_check_comment_rules(
         token=token,
     )
     assert_error(long, 422, "invalid_comment")
-    missing = await api.patch(f"/comments/{comment_id}", json={"broadcastId": new_bid()}, token=token)
+    missing = await api.patch(
+        f"/comments/{comment_id}", json={"broadcastId": new_bid()}, token=token
+    )
     assert_error(missing, 422, "invalid_request")
     assert (await api.chats())["offset"] == 1
 
@@ -354,8 +377,8 @@ async def test_non_ascii_sso_hash_is_401_not_500(api: Api) -> None:
 
 async def test_non_ascii_sso_user_data_is_400_not_500(api: Api) -> None:
     for data in ('"\\ud800abc"', '"ünï"'):
-        raw = '{"sso": {"userDataJSONBase64": %s, "verificationHash": "00", "timestamp": 1}}' % data
-        answer = await api.post("/sessions", content=raw.encode(), headers=JSON)
+        sso = raw_json(userDataJSONBase64=data, verificationHash='"00"', timestamp="1").decode()
+        answer = await api.post("/sessions", content=raw_json(sso=sso), headers=JSON)
         assert_error(answer, 400, "malformed_sso")
 
 
@@ -488,11 +511,7 @@ async def test_unsupported_method_is_405(api: Api) -> None:
 
 
 def _big_body() -> bytes:
-    padding = "p" * (limits.MAX_REQUEST_BYTES + 10)
-    return (
-        '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s", "pad": "%s"}'
-        % (new_bid(), padding)
-    ).encode()
+    return raw_chat(pad='"' + "p" * (limits.MAX_REQUEST_BYTES + 10) + '"')
 
 
 async def test_body_over_limit_with_content_length_is_413(api: Api, token: str) -> None:
@@ -516,9 +535,7 @@ async def test_body_over_limit_chunked_is_413(api: Api, token: str) -> None:
 
 
 async def test_small_chunked_body_is_accepted(api: Api, token: str) -> None:
-    body = (
-        '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s"}' % new_bid()
-    ).encode()
+    body = raw_chat()
 
     async def chunks() -> AsyncIterator[bytes]:
         yield body[:10]
@@ -528,14 +545,24 @@ async def test_small_chunked_body_is_accepted(api: Api, token: str) -> None:
     assert answer.status_code == 201, answer.text
 
 
-async def test_body_just_under_limit_is_not_413(api: Api, token: str) -> None:
-    comment = "c" * 100
-    base = chat_body(comment=comment)
-    size = len(str(base).encode())
-    padded = dict(base, pad="p" * (limits.MAX_REQUEST_BYTES - size - 200))
-    answer = await api.post("/chats", json=padded, token=token)
-    assert len(answer.request.content) <= limits.MAX_REQUEST_BYTES
-    assert answer.status_code == 201, answer.text
+def _body_of_size(size: int) -> bytes:
+    """A valid POST /chats body padded (with an ignored field) to exactly `size` bytes."""
+    bare = len(raw_chat(pad='""'))
+    body = raw_chat(pad='"' + "p" * (size - bare) + '"')
+    assert len(body) == size
+    return body
+
+
+async def test_the_limit_is_exact(api: Api, token: str) -> None:
+    at_limit = await api.post(
+        "/chats", content=_body_of_size(limits.MAX_REQUEST_BYTES), headers=JSON, token=token
+    )
+    assert at_limit.status_code == 201, at_limit.text
+    over = await api.post(
+        "/chats", content=_body_of_size(limits.MAX_REQUEST_BYTES + 1), headers=JSON, token=token
+    )
+    assert_error(over, 413, "too_large")
+    assert (await api.chats())["offset"] == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -549,13 +576,10 @@ UNSTORABLE = ('"nul \\u0000 inside"', '"lone \\ud800 surrogate"', '"\\udfff"')
 async def test_unstorable_comment_is_422(api: Api, token: str, chat: dict[str, Any]) -> None:
     """NUL (refused by PostgreSQL) and lone surrogates (not UTF-8) are refused, not a 500."""
     for bad in UNSTORABLE:
-        raw = (
-            '{"urlId": "image-2", "x": 1, "y": 1, "comment": %s, "broadcastId": "%s"}'
-            % (bad, new_bid())
-        ).encode()
+        raw = raw_chat(urlId='"image-2"', comment=bad)
         answer = await api.post("/chats", content=raw, headers=JSON, token=token)
         assert_error(answer, 422, "invalid_comment")
-        raw = ('{"comment": %s, "broadcastId": "%s"}' % (bad, new_bid())).encode()
+        raw = raw_json(comment=bad, broadcastId=f'"{new_bid()}"')
         reply = await api.post(
             f"/chats/{chat['chat']['id']}/comments", content=raw, headers=JSON, token=token
         )
@@ -572,8 +596,7 @@ async def test_unstorable_strings_are_422(api: Api, token: str) -> None:
     codes = {"urlId": "invalid_url_id", "pageUrl": "invalid_url", "imageSrc": "invalid_url"}
     for field, code in codes.items():
         for bad in UNSTORABLE:
-            body = '{"urlId": "image-1", "x": 1, "y": 1, "comment": "c", "broadcastId": "%s"'
-            raw = (body % new_bid() + ', "%s": %s}' % (field, bad)).encode()
+            raw = raw_chat(**{field: bad})
             answer = await api.post("/chats", content=raw, headers=JSON, token=token)
             assert_error(answer, 422, code)
     await assert_nothing_written(api)
@@ -581,7 +604,7 @@ async def test_unstorable_strings_are_422(api: Api, token: str) -> None:
 
 async def test_unstorable_guest_name_is_422(api: Api) -> None:
     for name in UNSTORABLE:
-        raw = ('{"guest": {"name": %s}}' % name).encode()
+        raw = raw_json(guest=raw_json(name=name).decode())
         answer = await api.post("/sessions", content=raw, headers=JSON)
         assert_error(answer, 422, "invalid_name")
 
@@ -605,21 +628,39 @@ async def test_unstorable_sso_user_is_400(api: Api) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def anything_goes() -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        ("POST", "/chats", {"content": b"\x00\x01\x02", "headers": JSON}),
-        ("POST", "/chats", {"content": b"{}", "headers": {"Content-Type": "text/plain"}}),
-        ("PATCH", "/chats/x", {"content": b"{}", "headers": JSON}),
-        ("GET", "/usage?from=zzz", {}),
-        ("GET", "/events?urlId=a&epoch=" + "e" * 100, {}),
-    ]
+JUNK: list[tuple[str, str, dict[str, Any], int, str]] = [
+    ("POST", "/chats", {"content": b"\x00\x01\x02", "headers": JSON}, 400, "malformed_json"),
+    ("PATCH", "/chats/x", {"content": b"{}", "headers": JSON}, 422, "invalid_request"),
+    ("PATCH", "/chats/" + "x" * 65, {"json": {"broadcastId": "x"}}, 422, "invalid_request"),
+    ("GET", "/events?urlId=a&epoch=" + "e" * 100, {}, 422, "invalid_request"),
+    ("GET", "/usage?from=zzz", {}, 403, "admin_only"),  # permission before parameters
+]
 
 
-async def test_junk_never_gets_500(
-    api: Api, token: str, anything_goes: list[tuple[str, str, dict[str, Any]]]
-) -> None:
-    for method, path, kwargs in anything_goes:
+async def test_junk_gets_a_precise_error(api: Api, token: str) -> None:
+    for method, path, kwargs, status, code in JUNK:
         answer = await api.request(method, path, token=token, **kwargs)
-        assert 400 <= answer.status_code < 500, (method, path, answer.text)
-        assert_error(answer, answer.status_code)
+        assert_error(answer, status, code)
+
+
+# --------------------------------------------------------------------------------------------
+# 429: rate limits
+# --------------------------------------------------------------------------------------------
+
+
+async def test_rate_limited_writes_get_429_with_retry_after(
+    store: Any, tenant: Any, make_app_client: Any
+) -> None:
+    async with make_app_client(store, write_rate=0.5, write_burst=3) as client:
+        limited = Api(client, tenant)
+        token = await limited.guest()  # sessions take from the same bucket
+        for _ in range(2):
+            assert (await limited.post("/chats", json=chat_body(), token=token)).status_code == 201
+        refused = await limited.post("/chats", json=chat_body(), token=token)
+        assert_error(refused, 429, "rate_limited")
+        assert int(refused.headers["retry-after"]) >= 1
+        assert_error(await limited.post("/sessions", json={"guest": {"name": "x"}}), 429)
+        # Reads are not limited, and the site's backend (X-API-Key) is trusted.
+        assert (await limited.chats())["offset"] == 2
+        by_key = await limited.post("/chats", json=chat_body(), api_key=tenant.api_secret)
+        assert by_key.status_code == 201, by_key.text

@@ -19,7 +19,13 @@ async def test_done_when_scenario(api: Api) -> None:
 
     # A new chat answers 201 with offset 1, a second one offset 2.
     first_bid = new_bid()
-    first_body = {"urlId": "cat.jpg", "x": 12.5, "y": 80, "comment": "look", "broadcastId": first_bid}
+    first_body = {
+        "urlId": "cat.jpg",
+        "x": 12.5,
+        "y": 80,
+        "comment": "look",
+        "broadcastId": first_bid,
+    }
     first = await api.post("/chats", json=first_body, token=token)
     assert first.status_code == 201, first.text
     created = first.json()

@@ -186,7 +186,6 @@ def app_settings(database_url: str, **overrides: Any) -> Settings:
         "gap_check_seconds": 3600.0,
         # Tests fire requests far faster than people; a test about limits turns them back on.
         "write_rate": 0.0,
-        "node_id": "test",
     }
     values.update(overrides)
     return Settings(**values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from imagechat.storage.engine import DEFAULT_DATABASE_URL
 
@@ -34,7 +34,6 @@ class Settings:
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 5.0
-    node_id: str = field(default_factory=lambda: os.urandom(6).hex())
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -147,3 +147,16 @@ async def test_concurrent_duplicates_of_a_reply(api: Api) -> None:
     assert len({a.content for a in answers}) == 1
     assert await counts(api) == (1, 2, 2)
     assert (await api.chats("img"))["chats"][0]["commentCount"] == 2
+
+
+async def test_another_user_retrying_a_broadcast_id_gets_409_not_the_answer(api: Api) -> None:
+    alice = await api.guest("Alice")
+    mallory = await api.guest("Mallory")
+    bid = new_bid()
+    await api.create_chat(alice, url_id="img", broadcast_id=bid)
+    stolen = await api.post(
+        "/chats", json={"urlId": "img", "x": 1, "y": 1, "comment": "x", "broadcastId": bid},
+        token=mallory,
+    )
+    assert_error(stolen, 409, "broadcast_id_reused")
+    assert (await api.chats("img"))["offset"] == 1

@@ -267,7 +267,7 @@ class Store:
         except IntegrityError:
             # A concurrent retry with the same broadcastId committed first: answer as it did.
             async with self.engine.connect() as conn:
-                stored = await writes.stored_outcome(conn, tenant.id, broadcast_id, name)
+                stored = await writes.stored_outcome(conn, tenant.id, actor.id, broadcast_id, name)
             if stored is None:
                 raise
             return stored

@@ -106,7 +106,7 @@ async def run(
     the Store skips it when this process already wrote the very same values.
     """
     async with conn.begin():
-        stored = await stored_outcome(conn, tenant.id, broadcast_id, operation_name)
+        stored = await stored_outcome(conn, tenant.id, actor.id, broadcast_id, operation_name)
         if stored is not None:
             return stored
         moment = now()
@@ -133,6 +133,7 @@ async def run(
                 tenant_id=tenant.id,
                 broadcast_id=broadcast_id,
                 operation=operation_name,
+                actor_id=actor.id,
                 status_code=change.status,
                 response=body,
                 created_at=moment,
@@ -151,12 +152,14 @@ async def run(
 
 
 async def stored_outcome(
-    conn: AsyncConnection, tenant_id: str, broadcast_id: str, operation_name: str
+    conn: AsyncConnection, tenant_id: str, actor_id: str, broadcast_id: str, operation_name: str
 ) -> WriteOutcome | None:
+    """The first answer to this write, if it was made; only its author gets it back."""
     row = (
         await conn.execute(
             sa.select(
                 idempotency_keys.c.operation,
+                idempotency_keys.c.actor_id,
                 idempotency_keys.c.status_code,
                 idempotency_keys.c.response,
             ).where(
@@ -167,7 +170,7 @@ async def stored_outcome(
     ).first()
     if row is None:
         return None
-    if row.operation != operation_name:
+    if row.operation != operation_name or row.actor_id != actor_id:
         raise Conflict("this broadcastId was already used for another write", "broadcast_id_reused")
     return WriteOutcome(row.status_code, row.response, None)
 

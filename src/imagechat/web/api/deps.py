@@ -15,7 +15,7 @@ from imagechat.web.responses import JSONBytes, error_response
 from imagechat.web.services import services
 
 
-async def _tenant(request: Request, tenantId: Annotated[str, Path(max_length=200)]) -> Tenant:
+async def _tenant(request: Request, tenantId: Annotated[str, Path()]) -> Tenant:
     tenant = await auth.load_tenant(services(request).store, tenantId)
     auth.check_origin(request, tenant)
     return tenant

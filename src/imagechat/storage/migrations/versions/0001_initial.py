@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(64), primary_key=True),
         sa.Column("broadcast_id", sa.String(36), primary_key=True),
         sa.Column("operation", sa.String(64), nullable=False),
+        sa.Column("actor_id", sa.String(200), nullable=False),
         sa.Column("status_code", sa.Integer, nullable=False),
         sa.Column("response", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -54,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     _database_flag(migrate)
 
+    trim = commands.add_parser(
+        "trim-history", help="keep only the newest events of each image's log"
+    )
+    trim.add_argument(
+        "--keep",
+        type=int,
+        required=True,
+        metavar="N",
+        help="events to keep per image; older ones can no longer be replayed",
+    )
+    _database_flag(trim)
+
     tenant = commands.add_parser("tenant", help="manage tenants (sites)")
     tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
     create = tenant_commands.add_parser("create", help="create a tenant and print its secret")
@@ -119,6 +131,16 @@ async def _list_tenants(args: argparse.Namespace) -> list[dict[str, object]]:
     ]
 
 
+async def _trim_history(args: argparse.Namespace) -> int:
+    if args.keep < 0:
+        raise ImageChatError("--keep must be 0 or more", "invalid")
+    store = await _open(_database_url(args))
+    try:
+        return await store.trim_all_history(args.keep)
+    finally:
+        await store.close()
+
+
 async def _prepare_demo(url: str) -> str:
     """Make sure tenant 'demo' exists; returns its API secret."""
     store = await _open(url)
@@ -172,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "migrate":
             asyncio.run(_migrate(_database_url(args)))
             print("database is up to date")
+        elif args.command == "trim-history":
+            trimmed = asyncio.run(_trim_history(args))
+            print(f"trimmed the history of {trimmed} image(s) to the newest {args.keep} events")
         elif args.tenant_command == "create":
             print(json.dumps(asyncio.run(_create_tenant(args))))
         else:

@@ -149,3 +149,45 @@ def test_database_url_from_the_environment(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     assert path.exists()
+
+
+def test_trim_history_keeps_the_newest_events_of_each_image(
+    db: tuple[Path, str], tmp_path: Path
+) -> None:
+    _, url = db
+    from imagechat.domain.models import User
+    from imagechat.storage import writes
+
+    async def fill() -> None:
+        store = await Store.open(url, run_migrations=True)
+        try:
+            tenant = await store.create_tenant("trim")
+            author = User("g:trim", "T", None, "guest")
+            for url_id, count in (("big", 8), ("small", 2)):
+                for i in range(count):
+                    bid = f"00000000-0000-0000-0000-{len(url_id):04d}{i:08d}"
+                    op = writes.create_chat(author, bid, url_id, 1, 1, "x", None, None)
+                    await store.write(tenant, author, bid, "create_chat", op)
+        finally:
+            await store.close()
+
+    async def histories() -> tuple[bool, bool, bool]:
+        store = await Store.open(url)
+        try:
+            tenant = await store.get_tenant("trim")
+            assert tenant is not None
+            big_old = await store.history(tenant, "big", None, 0)
+            head = await store.head(tenant, "big")
+            big_recent = await store.history(tenant, "big", head[0], 5)
+            small = await store.history(tenant, "small", None, 0)
+            return big_old.recovered, big_recent.recovered, small.recovered
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    done = imagechat("trim-history", "--keep", "3", "--database-url", url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 image" in done.stdout
+    assert asyncio.run(histories()) == (False, True, True)
+    refused = imagechat("trim-history", "--keep", "-1", "--database-url", url, cwd=tmp_path)
+    assert refused.returncode == 2 and "--keep" in refused.stderr

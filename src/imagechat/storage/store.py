@@ -288,14 +288,24 @@ class Store:
         """Drop all but the newest `keep_last` events of a channel; returns the new floor."""
         async with self._writer() as conn, conn.begin():
             head = await _channel_head(conn, tenant, url_id)
-            floor = max(head.history_floor, head.top_offset - keep_last)
-            await conn.execute(
-                sa.delete(events).where(events.c.channel_id == head.id, events.c.offset <= floor)
+            return await _trim(conn, head, keep_last)
+
+    async def trim_all_history(self, keep_last: int) -> int:
+        """Trim every channel holding more than `keep_last` events; returns how many were."""
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                sa.select(
+                    channels.c.id, channels.c.epoch, channels.c.top_offset, channels.c.history_floor
+                ).where(channels.c.top_offset - channels.c.history_floor > keep_last)
             )
-            await conn.execute(
-                sa.update(channels).where(channels.c.id == head.id).values(history_floor=floor)
-            )
-        return floor
+            heads = [
+                _Head(row.id, row.epoch, int(row.top_offset), int(row.history_floor))
+                for row in result
+            ]
+        for head in heads:  # one short transaction per channel: writers wait briefly, if at all
+            async with self._writer() as conn, conn.begin():
+                await _trim(conn, head, keep_last)
+        return len(heads)
 
     async def reset_channel(self, tenant: Tenant, url_id: str) -> str:
         """Start a new history (epoch) for a channel, as after a restore; returns the epoch."""
@@ -384,6 +394,20 @@ async def _channel_head(conn: AsyncConnection, tenant: Tenant, url_id: str) -> _
     if row is None:
         return _Head(0, tenant.epoch, 0, 0)
     return _Head(row.id, row.epoch, int(row.top_offset), int(row.history_floor))
+
+
+async def _trim(conn: AsyncConnection, head: _Head, keep_last: int) -> int:
+    floor = max(head.history_floor, head.top_offset - keep_last)
+    await conn.execute(
+        sa.delete(events).where(events.c.channel_id == head.id, events.c.offset <= floor)
+    )
+    # Never lower the floor, nor raise it past what another trim already removed.
+    await conn.execute(
+        sa.update(channels)
+        .where(channels.c.id == head.id, channels.c.history_floor < floor)
+        .values(history_floor=floor)
+    )
+    return floor
 
 
 async def _event_payloads(

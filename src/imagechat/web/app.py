@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, HTMLResponse
+from starlette.routing import WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from imagechat import __version__
@@ -71,7 +72,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(api.router)
-    app.add_api_websocket_route("/ws", websocket_endpoint)
+    # A plain Starlette route: FastAPI's dependency machinery would cost every idle
+    # connection a few kilobytes for nothing (the endpoint takes no dependencies).
+    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
     app.mount("/widget", StaticFiles(directory=STATIC / "widget", check_dir=False), name="widget")
     app.mount("/demo", StaticFiles(directory=STATIC / "demo", check_dir=False), name="demo")
 

@@ -32,28 +32,44 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     found = services(websocket)
     await websocket.accept()
     connection = found.live.connect(sink_for(websocket, found.settings.ws_compression))
+    # The endpoint reads; one task writes. When the writer stops (4008, 1012, a dead socket)
+    # it interrupts the read. Two coroutines a connection, not three: idle memory counts.
+    reading = asyncio.current_task()
+    assert reading is not None
     writer = asyncio.create_task(connection.writer.run())
-    reader = asyncio.create_task(_read_loop(websocket, connection, found))
+
+    def stop_reading(_: asyncio.Task[None]) -> None:
+        reading.cancel()
+
+    writer.add_done_callback(stop_reading)
     close_code: int | None = None
     try:
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        ended = done.pop()
-        error = ended.exception()
+        await _read_loop(websocket, connection, found)
+    except asyncio.CancelledError:
+        if not writer.done():
+            raise  # cancelled from outside
+        reading.uncancel()
+        error = None if writer.cancelled() else writer.exception()
         if isinstance(error, WriterClosed):
             close_code = error.code
-        elif isinstance(error, ProtocolError):
-            close_code = MALFORMED
-        elif isinstance(error, TooManyMessages):
-            close_code = RATE_LIMITED
         elif error is not None and not isinstance(error, WebSocketDisconnect | OSError):
             log.error("live connection failed", exc_info=error)
             close_code = 1011
+    except ProtocolError:
+        close_code = MALFORMED
+    except TooManyMessages:
+        close_code = RATE_LIMITED
+    except (WebSocketDisconnect, OSError):
+        pass
+    except Exception:
+        log.exception("live connection failed")
+        close_code = 1011
     finally:
+        writer.remove_done_callback(stop_reading)
+        writer.cancel()
         found.live.disconnect(connection)
-        for task in (reader, writer):
-            task.cancel()
-        if close_code is not None:
-            await closing.close(websocket, close_code)
+    if close_code is not None:
+        await closing.close(websocket, close_code)
 
 
 async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Services) -> None:

@@ -21,13 +21,10 @@ class LiveConnection:
         *,
         max_batch: int,
         queue_limit: int,
-        window: float,
     ) -> None:
         self._hub = hub
         self._meter = meter
-        self.writer = Writer(
-            sink, meter, max_batch=max_batch, queue_limit=queue_limit, window=window
-        )
+        self.writer = Writer(sink, meter, max_batch=max_batch, queue_limit=queue_limit)
         self.subscriptions: dict[ChannelKey, Subscription] = {}
 
     def join(self, key: ChannelKey) -> Subscription:

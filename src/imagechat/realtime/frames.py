@@ -45,6 +45,35 @@ class EventFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class EventBatch:
+    """Events of one channel that leave together as one array frame, built once per channel
+    and shared by every subscriber, exactly like a single EventFrame."""
+
+    tenant_id: str
+    events: tuple[EventFrame, ...]
+    data: bytes
+    message: dict[str, Any]
+    wire: bytes
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+    @classmethod
+    def of(cls, events: list[EventFrame]) -> EventBatch:
+        data = batch_payload(events)
+        message = {"type": "websocket.send", "text": data.decode()}
+        return cls(events[0].tenant_id, tuple(events), data, message, text_frame(data))
+
+
+Events = EventFrame | EventBatch
+
+
+def events_in(item: Events) -> tuple[EventFrame, ...]:
+    return item.events if isinstance(item, EventBatch) else (item,)
+
+
+@dataclass(frozen=True, slots=True)
 class ControlFrame:
     """A frame that is not an event (subscribed, presence, pong, error); never batched."""
 
@@ -62,7 +91,7 @@ class ControlFrame:
         return len(self.data)
 
 
-Frame = EventFrame | ControlFrame
+Frame = EventFrame | EventBatch | ControlFrame
 
 
 def control(payload: dict[str, Any]) -> ControlFrame:

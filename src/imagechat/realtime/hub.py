@@ -24,13 +24,17 @@ RangeReader = Callable[[str, str, str, int, int], Awaitable[list[bytes] | None]]
 
 
 class Channel:
-    __slots__ = ("feed", "key", "presence_sent", "subscribers")
+    __slots__ = ("batch", "feed", "flush_at", "key", "last_flush", "presence_sent", "subscribers")
 
     def __init__(self, key: ChannelKey) -> None:
         self.key = key
         self.feed = ChannelFeed()
         self.subscribers: dict[LiveConnection, Subscription] = {}
         self.presence_sent = 0
+        # Events in order, waiting for the channel's next flush (the batching window).
+        self.batch: list[EventFrame] = []
+        self.flush_at: asyncio.TimerHandle | None = None
+        self.last_flush = -1e9
 
 
 def frames_from_log(
@@ -42,8 +46,19 @@ def frames_from_log(
 
 
 class Hub:
-    def __init__(self, read_range: RangeReader) -> None:
+    """Fan-out with a batching window per channel.
+
+    An event on a channel that flushed more than `window` seconds ago goes out at once. Events
+    that follow within the window are gathered and leave together when it closes (or when
+    `max_batch` are waiting) as one array frame, built once and shared by every subscriber.
+    """
+
+    def __init__(
+        self, read_range: RangeReader, *, window: float = 0.0, max_batch: int = 100
+    ) -> None:
         self._read_range = read_range
+        self.window = window
+        self.max_batch = max(1, max_batch)
         self.channels: dict[ChannelKey, Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.deliveries = 0
@@ -65,6 +80,8 @@ class Hub:
             return
         channel.subscribers.pop(connection, None)
         if not channel.subscribers:
+            if channel.flush_at is not None:
+                channel.flush_at.cancel()
             del self.channels[key]
 
     def start(
@@ -103,6 +120,7 @@ class Hub:
 
     def _feed_step(self, channel: Channel, step: Step) -> None:
         if step.reset:
+            channel.batch = []  # events of a broken history: everyone reloads instead
             feed = channel.feed
             for connection, subscription in list(channel.subscribers.items()):
                 self._apply(
@@ -112,24 +130,48 @@ class Hub:
                     subscription.reset(feed.epoch or "", feed.last or 0),
                 )
             return
-        for frame in step.send:
-            assert isinstance(frame, EventFrame)
-            self._fan_out(channel, frame)
+        if step.send:
+            for frame in step.send:
+                assert isinstance(frame, EventFrame)
+                channel.batch.append(frame)
+            self._schedule(channel)
         if step.repair is not None:
             self._spawn(self._repair_feed(channel, step.repair))
 
-    def _fan_out(self, channel: Channel, frame: EventFrame) -> None:
-        offset = frame.offset
+    def _schedule(self, channel: Channel) -> None:
+        if len(channel.batch) >= self.max_batch:
+            self._flush(channel)
+            return
+        if channel.flush_at is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = channel.last_flush + self.window
+        if due <= loop.time():
+            self._flush(channel)  # quiet lately: no reason to wait
+        else:
+            channel.flush_at = loop.call_at(due, self._flush, channel)
+
+    def _flush(self, channel: Channel) -> None:
+        if channel.flush_at is not None:
+            channel.flush_at.cancel()
+            channel.flush_at = None
+        events, channel.batch = channel.batch, []
+        channel.last_flush = asyncio.get_running_loop().time()
+        if not events:
+            return
+        shared: F.Events = events[0] if len(events) == 1 else F.EventBatch.of(events)
+        first, last = events[0].offset, events[-1].offset
         count = 0
         for connection, subscription in channel.subscribers.items():
-            # The hot path: a live subscriber one behind takes the shared frame as is.
-            if not subscription.pending and subscription.offset + 1 == offset:
-                subscription.offset = offset
-                connection.writer.push(frame)
+            # The hot path: a live subscriber right behind takes the shared frame as is.
+            if not subscription.pending and subscription.offset + 1 == first:
+                subscription.offset = last
+                connection.writer.push(shared)
                 count += 1
             else:
-                self._apply(channel, connection, subscription, subscription.on_event(frame))
-        self.deliveries += count
+                for frame in events:
+                    self._apply(channel, connection, subscription, subscription.on_event(frame))
+        self.deliveries += count * len(events)
 
     def _apply(
         self, channel: Channel, connection: LiveConnection, subscription: Subscription, step: Step

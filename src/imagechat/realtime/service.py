@@ -37,16 +37,13 @@ class LiveService:
         gap_check_interval: float = 5.0,
     ) -> None:
         self.broker = broker
-        self.hub = Hub(read_range)
+        self.hub = Hub(read_range, window=batch_window, max_batch=max_batch)
         self.meter = UsageMeter()
         self.connections: set[LiveConnection] = set()
         self._read_heads = read_heads
         self._usage_sink = usage_sink
-        self._writer_options = {
-            "max_batch": max_batch,
-            "queue_limit": queue_limit,
-            "window": batch_window,
-        }
+        self._max_batch = max_batch
+        self._queue_limit = queue_limit
         self._intervals = (presence_interval, usage_flush_interval, gap_check_interval)
         self._tasks: list[asyncio.Task[None]] = []
         self._flush_lock = asyncio.Lock()
@@ -68,7 +65,9 @@ class LiveService:
             log.exception("publishing offset %s of %s failed", event.offset, event.url_id)
 
     def connect(self, sink: Sink) -> LiveConnection:
-        connection = LiveConnection(sink, self.hub, self.meter, **self._writer_options)  # type: ignore[arg-type]
+        connection = LiveConnection(
+            sink, self.hub, self.meter, max_batch=self._max_batch, queue_limit=self._queue_limit
+        )
         self.connections.add(connection)
         return connection
 

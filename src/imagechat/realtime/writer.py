@@ -1,24 +1,41 @@
-"""One task per connection that sends frames: at once when idle, coalesced while busy."""
+"""Per-connection sending: at once when the socket can take it, queued and coalesced when not.
+
+The hub hands each connection items shared with every other subscriber (an event's frame, or
+a channel's batch frame). When the connection's queue is empty and its socket writable, the
+item is written right away, in the hub's loop, with no task switch. Otherwise it is queued and
+the connection's writer task sends the backlog as soon as it can, merging consecutive events
+into one array frame of at most `max_batch` events. A backlog longer than `queue_limit` items
+means the peer does not keep up: the writer stops with 4008 and the hub never waits for it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from typing import Protocol
 
-from imagechat.realtime.frames import ControlFrame, EventFrame, Frame, batch_payload
+from imagechat.realtime.frames import (
+    ControlFrame,
+    EventBatch,
+    EventFrame,
+    Frame,
+    batch_payload,
+    events_in,
+)
 from imagechat.realtime.usage import UsageMeter
 
 
 class Sink(Protocol):
     """Where a writer's frames go: one WebSocket connection."""
 
-    async def send_event(self, frame: EventFrame) -> None:
-        """Send one event frame, shared as is with every other subscriber."""
+    def try_send(self, item: Frame) -> bool:
+        """Send now if that needs no waiting (the socket is writable); False otherwise."""
+
+    async def send(self, item: Frame) -> None:
+        """Send, waiting as long as the peer needs."""
 
     async def send_payload(self, payload: bytes) -> None:
-        """Send one text frame holding this JSON (a control frame or a batch)."""
+        """Send one text frame holding this JSON (a batch made for this connection)."""
 
 
 SLOW_CONSUMER = 4008
@@ -35,17 +52,9 @@ class WriterClosed(Exception):
 
 
 class Writer:
-    """A bounded queue of frames and the loop that sends them.
-
-    Frames queued while a send is in flight (or within `window` seconds of the last one) leave
-    together: consecutive events become one array frame of at most `max_batch` events. A queue
-    longer than `queue_limit` means the peer does not keep up: the writer stops with 4008, and
-    the hub never waits for it.
-    """
-
     __slots__ = (
+        "_busy",
         "_closing",
-        "_last_send",
         "_limit",
         "_max_batch",
         "_meter",
@@ -53,35 +62,30 @@ class Writer:
         "_sink",
         "_task",
         "_wake",
-        "_window",
         "frames_sent",
     )
 
     def __init__(
-        self,
-        sink: Sink,
-        meter: UsageMeter,
-        *,
-        max_batch: int = 100,
-        queue_limit: int = 2000,
-        window: float = 0.0,
+        self, sink: Sink, meter: UsageMeter, *, max_batch: int = 100, queue_limit: int = 2000
     ) -> None:
         self._sink = sink
         self._meter = meter
         self._max_batch = max(1, max_batch)
         self._limit = queue_limit
-        self._window = window
         self._queue: deque[Frame] = deque()
         self._wake = asyncio.Event()
         self._closing: WriterClosed | None = None
-        self._last_send = 0.0
+        self._busy = False
         self._task: asyncio.Task[None] | None = None
         self.frames_sent = 0
 
-    def push(self, frame: Frame) -> None:
+    def push(self, item: Frame) -> None:
         if self._closing is not None:
             return
-        self._queue.append(frame)
+        if not self._busy and not self._queue and self._sink.try_send(item):
+            self._count(item)
+            return
+        self._queue.append(item)
         if len(self._queue) > self._limit:
             self.stop(SLOW_CONSUMER, "too slow: the send queue overflowed")
         self._wake.set()
@@ -114,36 +118,41 @@ class Writer:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            self._busy = True
+            try:
+                while queue:
+                    if self._closing is not None:
+                        raise self._closing
+                    await self._send_next(queue)
+            finally:
+                self._busy = False
             if self._closing is not None:
                 raise self._closing
-            if self._window and len(queue) == 1 and isinstance(queue[0], EventFrame):
-                # Busy lately: give the burst a moment to gather into one frame.
-                wait = self._last_send + self._window - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            while queue:
-                if self._closing is not None:
-                    raise self._closing
-                await self._send_next(queue)
 
     async def _send_next(self, queue: deque[Frame]) -> None:
         first = queue.popleft()
-        if isinstance(first, ControlFrame):
-            await self._sink.send_payload(first.data)
-            if first.events:
-                self._meter.delivered(first.tenant_id, first.events, first.nbytes)
-        elif not queue or not isinstance(queue[0], EventFrame):
-            await self._sink.send_event(first)
-            self._meter.delivered(first.tenant_id, 1, first.nbytes)
-        else:
-            batch = [first]
-            while queue and len(batch) < self._max_batch and isinstance(queue[0], EventFrame):
-                batch.append(queue.popleft())  # type: ignore[arg-type]
-            await self._sink.send_payload(batch_payload(batch))
-            # Bytes of the array: each event, its comma or bracket, one more bracket.
-            meter = self._meter
-            meter.delivered(batch[0].tenant_id, 1, batch[0].nbytes + 2)
-            for frame in batch[1:]:
-                meter.delivered(frame.tenant_id, 1, frame.nbytes + 1)
+        if isinstance(first, ControlFrame) or not queue or isinstance(queue[0], ControlFrame):
+            await self._sink.send(first)
+            self._count(first)
+            return
+        # A backlog of events: one array frame for this connection.
+        merged = list(events_in(first))
+        while queue and len(merged) < self._max_batch and not isinstance(queue[0], ControlFrame):
+            merged.extend(events_in(queue.popleft()))  # type: ignore[arg-type]
+        payload = batch_payload(merged)
+        await self._sink.send_payload(payload)
         self.frames_sent += 1
-        self._last_send = time.monotonic()
+        # Bytes of the array: each event, its comma or bracket, one more bracket.
+        meter = self._meter
+        meter.delivered(merged[0].tenant_id, 1, merged[0].nbytes + 2)
+        for frame in merged[1:]:
+            meter.delivered(frame.tenant_id, 1, frame.nbytes + 1)
+
+    def _count(self, item: Frame) -> None:
+        self.frames_sent += 1
+        if isinstance(item, EventFrame):
+            self._meter.delivered(item.tenant_id, 1, item.nbytes)
+        elif isinstance(item, EventBatch):
+            self._meter.delivered(item.tenant_id, len(item.events), item.nbytes)
+        elif item.events:
+            self._meter.delivered(item.tenant_id, item.events, item.nbytes)

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from imagechat.realtime.frames import EventFrame, text_frame
+from imagechat.realtime.frames import ControlFrame, Frame, text_frame
 from imagechat.realtime.writer import Sink
 
 
@@ -25,8 +25,14 @@ class AsgiSink:
     def __init__(self, websocket: WebSocket) -> None:
         self._send = websocket.send
 
-    async def send_event(self, frame: EventFrame) -> None:
-        await self._send(frame.message)
+    def try_send(self, item: Frame) -> bool:
+        return False  # an ASGI send must be awaited
+
+    async def send(self, item: Frame) -> None:
+        if isinstance(item, ControlFrame):
+            await self.send_payload(item.data)
+        else:
+            await self._send(item.message)
 
     async def send_payload(self, payload: bytes) -> None:
         await self._send({"type": "websocket.send", "text": payload.decode()})
@@ -40,8 +46,15 @@ class WireSink:
         self._transport = protocol.transport
         self._writable = protocol.writable
 
-    async def send_event(self, frame: EventFrame) -> None:
-        await self._write(frame.wire)
+    def try_send(self, item: Frame) -> bool:
+        protocol = self._protocol
+        if not self._writable.is_set() or protocol.disconnected or protocol.close_sent:
+            return False
+        self._transport.write(_wire(item))
+        return True
+
+    async def send(self, item: Frame) -> None:
+        await self._write(_wire(item))
 
     async def send_payload(self, payload: bytes) -> None:
         await self._write(text_frame(payload))
@@ -53,6 +66,10 @@ class WireSink:
         if protocol.disconnected or protocol.close_sent:
             raise WebSocketDisconnect(1006)
         self._transport.write(wire)
+
+
+def _wire(item: Frame) -> bytes:
+    return text_frame(item.data) if isinstance(item, ControlFrame) else item.wire
 
 
 SERVER_SEND = "imagechat.server_send"

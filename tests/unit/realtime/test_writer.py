@@ -1,4 +1,4 @@
-"""The per-connection writer: immediate sends, coalescing, bounds, stopping a stuck send."""
+"""The per-connection writer: immediate sends, backlog coalescing, bounds, stuck sends."""
 
 from __future__ import annotations
 
@@ -9,89 +9,114 @@ import orjson
 import pytest
 
 from imagechat.realtime import frames
-from imagechat.realtime.frames import EventFrame
+from imagechat.realtime.frames import ControlFrame, EventBatch, EventFrame, Frame
 from imagechat.realtime.usage import UsageMeter
 from imagechat.realtime.writer import SLOW_CONSUMER, Writer, WriterClosed
 
 
 def event(offset: int, tenant: str = "t") -> EventFrame:
-    return EventFrame.of(tenant, offset, orjson.dumps({"type": "new-image-chat",
-                                                       "offset": offset}))
+    return EventFrame.of(
+        tenant, offset, orjson.dumps({"type": "new-image-chat", "offset": offset})
+    )
 
 
 class Peer:
-    def __init__(self, delay: float = 0.0) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self.delay = delay
-        self.block = asyncio.Event()
-        self.block.set()
+    """A sink that can be told to stop taking data, like a socket whose peer stopped reading."""
 
-    async def send_event(self, frame: EventFrame) -> None:
-        await self._send(frame.message)
+    def __init__(self, delay: float = 0.0) -> None:
+        self.sent: list[bytes] = []
+        self.items: list[Frame] = []
+        self.delay = delay
+        self.open = asyncio.Event()
+        self.open.set()
+
+    def try_send(self, item: Frame) -> bool:
+        if not self.open.is_set() or self.delay:
+            return False
+        self._record(item)
+        return True
+
+    async def send(self, item: Frame) -> None:
+        await self._wait()
+        self._record(item)
 
     async def send_payload(self, payload: bytes) -> None:
-        await self._send({"type": "websocket.send", "text": payload.decode()})
+        await self._wait()
+        self.sent.append(payload)
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        await self.block.wait()
+    async def _wait(self) -> None:
+        await self.open.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
-        self.sent.append(message)
 
-    def texts(self) -> list[Any]:
-        return [orjson.loads(m["text"]) for m in self.sent]
+    def _record(self, item: Frame) -> None:
+        self.items.append(item)
+        self.sent.append(item.data)
+
+    def bodies(self) -> list[Any]:
+        return [orjson.loads(raw) for raw in self.sent]
 
 
-async def test_an_idle_writer_sends_at_once_and_the_same_message_object() -> None:
+async def test_an_idle_writer_sends_at_once_without_a_task_switch() -> None:
     peer, meter = Peer(), UsageMeter()
     writer = Writer(peer, meter)
-    task = asyncio.create_task(writer.run())
     shared = event(1)
-    writer.push(shared)
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert peer.sent == [shared.message]
-    assert peer.sent[0] is shared.message  # encode once: no copy per connection
-    task.cancel()
+    writer.push(shared)  # no task is even running: the send happened inside push
+    assert peer.items == [shared] and peer.items[0] is shared
+    assert meter.flush()[0].messages == 1
 
 
-async def test_events_queued_while_busy_leave_as_one_array_frame() -> None:
-    peer, meter = Peer(delay=0.01), UsageMeter()
+async def test_a_backlog_leaves_as_array_frames_of_at_most_max_batch() -> None:
+    peer, meter = Peer(), UsageMeter()
+    peer.open.clear()  # the socket can't take data for now
     writer = Writer(peer, meter, max_batch=4)
     task = asyncio.create_task(writer.run())
     for n in range(1, 11):
         writer.push(event(n))
+    await asyncio.sleep(0.01)
+    peer.open.set()
     for _ in range(100):
-        if len(peer.sent) == 3:
+        if len(peer.sent) >= 3:
             break
         await asyncio.sleep(0.01)
-    bodies = peer.texts()
+    bodies = peer.bodies()
     assert [len(b) if isinstance(b, list) else 1 for b in bodies] == [4, 4, 2]
-    flat = [e["offset"] for b in bodies for e in b]
-    assert flat == list(range(1, 11))
+    assert [e["offset"] for b in bodies for e in b] == list(range(1, 11))
     day = meter.flush()[0]
     assert day.messages == 10
-    assert day.bandwidth == sum(len(m["text"].encode()) for m in peer.sent)
+    assert day.bandwidth == sum(len(raw) for raw in peer.sent)
     task.cancel()
 
 
+async def test_shared_batches_count_every_event_they_carry() -> None:
+    peer, meter = Peer(), UsageMeter()
+    writer = Writer(peer, meter)
+    batch = EventBatch.of([event(1), event(2), event(3)])
+    writer.push(batch)
+    assert peer.items == [batch]
+    day = meter.flush()[0]
+    assert (day.messages, day.bandwidth) == (3, len(batch.data))
+
+
 async def test_control_frames_are_never_mixed_into_a_batch() -> None:
-    peer = Peer(delay=0.01)
+    peer = Peer()
+    peer.open.clear()
     writer = Writer(peer, UsageMeter())
     task = asyncio.create_task(writer.run())
-    writer.push(event(1))
-    writer.push(event(2))
-    writer.push(frames.PONG)
-    writer.push(event(3))
-    await asyncio.sleep(0.1)
-    kinds = [b["type"] if isinstance(b, dict) else [i["offset"] for i in b] for b in peer.texts()]
+    for item in (event(1), event(2), frames.PONG, event(3)):
+        writer.push(item)
+    await asyncio.sleep(0.01)
+    peer.open.set()
+    await asyncio.sleep(0.05)
+    kinds = [b["type"] if isinstance(b, dict) else [i["offset"] for i in b] for b in peer.bodies()]
     assert kinds == [[1, 2], "pong", "new-image-chat"]
+    assert isinstance(peer.items[0], ControlFrame)
     task.cancel()
 
 
 async def test_overflow_stops_a_stuck_writer_with_4008() -> None:
     peer = Peer()
-    peer.block.clear()  # the peer stopped reading: sends never complete
+    peer.open.clear()  # the peer stopped reading: sends never complete
     writer = Writer(peer, UsageMeter(), queue_limit=5)
     task = asyncio.create_task(writer.run())
     for n in range(1, 10):
@@ -101,20 +126,6 @@ async def test_overflow_stops_a_stuck_writer_with_4008() -> None:
         await asyncio.wait_for(task, 1)
     assert stopped.value.code == SLOW_CONSUMER
     assert writer.queued == 0  # the queue is released at once
-
-
-async def test_a_window_gathers_a_burst_after_a_recent_send() -> None:
-    peer = Peer()
-    writer = Writer(peer, UsageMeter(), window=0.05)
-    task = asyncio.create_task(writer.run())
-    writer.push(event(1))
-    await asyncio.sleep(0.001)
-    for n in range(2, 6):
-        writer.push(event(n))
-        await asyncio.sleep(0.002)
-    await asyncio.sleep(0.1)
-    assert len(peer.sent) == 2 and isinstance(peer.texts()[1], list)
-    task.cancel()
 
 
 def test_usage_meter_keeps_peak_and_restores_a_failed_flush() -> None:

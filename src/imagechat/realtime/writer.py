@@ -1,17 +1,21 @@
 """Per-connection sending: at once when the socket can take it, queued and coalesced when not.
 
 The hub hands each connection items shared with every other subscriber (an event's frame, or
-a channel's batch frame). When the connection's queue is empty and its socket writable, the
+a channel's batch frame). When the connection has no backlog and its socket is writable, the
 item is written right away, in the hub's loop, with no task switch. Otherwise it is queued and
-the connection's writer task sends the backlog as soon as it can, merging consecutive events
-into one array frame of at most `max_batch` events. A backlog longer than `queue_limit` items
-means the peer does not keep up: the writer stops with 4008 and the hub never waits for it.
+a drain task, started for the backlog and gone with it, sends it as soon as the socket allows,
+merging consecutive events into array frames of at most `max_batch` events. A backlog longer
+than `queue_limit` items means the peer does not keep up: the writer stops with 4008 and the
+hub never waits for it. An idle connection holds no task and no queue: memory per connection
+is what bounds how many one process serves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from imagechat.realtime.frames import (
@@ -23,6 +27,12 @@ from imagechat.realtime.frames import (
     events_in,
 )
 from imagechat.realtime.usage import UsageMeter
+
+log = logging.getLogger(__name__)
+
+SLOW_CONSUMER = 4008
+RESTARTING = 1012
+GOING_AWAY = 1001
 
 
 class Sink(Protocol):
@@ -38,10 +48,6 @@ class Sink(Protocol):
         """Send one text frame holding this JSON (a batch made for this connection)."""
 
 
-SLOW_CONSUMER = 4008
-RESTARTING = 1012
-
-
 class WriterClosed(Exception):
     """The writer stopped: `code` is the close code the connection should be closed with."""
 
@@ -53,16 +59,15 @@ class WriterClosed(Exception):
 
 class Writer:
     __slots__ = (
-        "_busy",
-        "_closing",
+        "_drain",
         "_limit",
         "_max_batch",
         "_meter",
         "_queue",
         "_sink",
-        "_task",
-        "_wake",
+        "closed",
         "frames_sent",
+        "on_stop",
     )
 
     def __init__(
@@ -72,62 +77,56 @@ class Writer:
         self._meter = meter
         self._max_batch = max(1, max_batch)
         self._limit = queue_limit
-        self._queue: deque[Frame] = deque()
-        self._wake = asyncio.Event()
-        self._closing: WriterClosed | None = None
-        self._busy = False
-        self._task: asyncio.Task[None] | None = None
+        self._queue: deque[Frame] | None = None  # only while there is a backlog
+        self._drain: asyncio.Task[None] | None = None
+        self.closed: WriterClosed | None = None
+        self.on_stop: Callable[[WriterClosed], None] | None = None
         self.frames_sent = 0
 
     def push(self, item: Frame) -> None:
-        if self._closing is not None:
+        if self.closed is not None:
             return
-        if not self._busy and not self._queue and self._sink.try_send(item):
-            self._count(item)
-            return
-        self._queue.append(item)
-        if len(self._queue) > self._limit:
+        queue = self._queue
+        if queue is None:
+            if self._sink.try_send(item):
+                self._count(item)
+                return
+            queue = self._queue = deque()
+            self._drain = asyncio.get_running_loop().create_task(self._run())
+        queue.append(item)
+        if len(queue) > self._limit:
             self.stop(SLOW_CONSUMER, "too slow: the send queue overflowed")
-        self._wake.set()
 
     def stop(self, code: int, reason: str) -> None:
-        """Stop sending; `run` raises WriterClosed(code) so the connection closes with it."""
-        if self._closing is None:
-            self._closing = WriterClosed(code, reason)
-            self._queue.clear()
-            if self._task is not None:
-                # It may be stuck in a send to a peer that stopped reading: don't wait for it.
-                self._task.cancel()
-        self._wake.set()
+        """Stop sending and tell `on_stop`, so that the connection closes with `code`."""
+        if self.closed is not None:
+            return
+        self.closed = WriterClosed(code, reason)
+        self._queue = None
+        if self._drain is not None:
+            # It may be stuck in a send to a peer that stopped reading: don't wait for it.
+            self._drain.cancel()
+        if self.on_stop is not None:
+            self.on_stop(self.closed)
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
-
-    async def run(self) -> None:
-        self._task = asyncio.current_task()
-        try:
-            await self._run()
-        except asyncio.CancelledError:
-            if self._closing is not None:
-                raise self._closing from None
-            raise
+        return len(self._queue) if self._queue is not None else 0
 
     async def _run(self) -> None:
-        queue = self._queue
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            self._busy = True
-            try:
-                while queue:
-                    if self._closing is not None:
-                        raise self._closing
-                    await self._send_next(queue)
-            finally:
-                self._busy = False
-            if self._closing is not None:
-                raise self._closing
+        try:
+            queue = self._queue
+            while queue and queue is self._queue:
+                await self._send_next(queue)
+        except asyncio.CancelledError:
+            return
+        except Exception as error:  # the socket went away under us
+            log.debug("send failed: %r", error)
+            self.stop(GOING_AWAY, "the connection failed")
+            return
+        finally:
+            self._drain = None
+        self._queue = None  # caught up: the next item may go straight out again
 
     async def _send_next(self, queue: deque[Frame]) -> None:
         first = queue.popleft()
@@ -139,8 +138,7 @@ class Writer:
         merged = list(events_in(first))
         while queue and len(merged) < self._max_batch and not isinstance(queue[0], ControlFrame):
             merged.extend(events_in(queue.popleft()))  # type: ignore[arg-type]
-        payload = batch_payload(merged)
-        await self._sink.send_payload(payload)
+        await self._sink.send_payload(batch_payload(merged))
         self.frames_sent += 1
         # Bytes of the array: each event, its comma or bracket, one more bracket.
         meter = self._meter

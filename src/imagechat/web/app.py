@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, HTMLResponse
-from starlette.routing import WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from imagechat import __version__
@@ -28,8 +27,7 @@ from imagechat.web import api, errors
 from imagechat.web.limits import BodyLimit
 from imagechat.web.ratelimit import RateLimiter
 from imagechat.web.services import Services
-from imagechat.web.sinks import KeepServerSend
-from imagechat.web.ws import websocket_endpoint
+from imagechat.web.ws import LiveSocketEntry
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +70,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(api.router)
-    # A plain Starlette route: FastAPI's dependency machinery would cost every idle
-    # connection a few kilobytes for nothing (the endpoint takes no dependencies).
-    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
     app.mount("/widget", StaticFiles(directory=STATIC / "widget", check_dir=False), name="widget")
     app.mount("/demo", StaticFiles(directory=STATIC / "demo", check_dir=False), name="demo")
 
@@ -100,7 +95,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(BodyLimit, max_bytes=limits.MAX_REQUEST_BYTES)
-    app.add_middleware(KeepServerSend)
+    app.add_middleware(LiveSocketEntry)  # outermost of ours: /ws skips the rest
     return app
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from imagechat.realtime.frames import ControlFrame, Frame, text_frame
@@ -72,20 +71,9 @@ def _wire(item: Frame) -> bytes:
     return text_frame(item.data) if isinstance(item, ControlFrame) else item.wire
 
 
+# Where the /ws entry (web/ws.py) keeps the server's own `send`, before any layer wraps it:
+# the protocol object it is bound to is what WireSink writes to.
 SERVER_SEND = "imagechat.server_send"
-
-
-class KeepServerSend:
-    """ASGI middleware that keeps the server's own `send` in the scope of each WebSocket,
-    before any layer wraps it: the protocol object it is bound to is what WireSink writes to."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)
 
 
 def server_protocol(websocket: WebSocket) -> Any:
@@ -106,3 +94,13 @@ def sink_for(websocket: WebSocket, compression_enabled: bool) -> Sink:
         )
     )
     return WireSink(protocol) if usable else AsgiSink(websocket)
+
+
+def release_handshake(websocket: WebSocket) -> None:
+    """Let go of the handshake's request and response, which the server keeps for the whole
+    connection but never reads again after accepting: a few KB per idle connection."""
+    protocol = server_protocol(websocket)
+    if protocol is not None and getattr(protocol, "handshake_complete", False):
+        for name in ("request", "response"):
+            if hasattr(protocol, name):
+                setattr(protocol, name, None)

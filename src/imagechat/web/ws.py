@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from imagechat.domain import permissions, validation
@@ -16,7 +17,7 @@ from imagechat.realtime.writer import WriterClosed
 from imagechat.web import auth, closing
 from imagechat.web.ratelimit import TokenBucket
 from imagechat.web.services import Services, services
-from imagechat.web.sinks import sink_for
+from imagechat.web.sinks import SERVER_SEND, release_handshake, sink_for
 
 log = logging.getLogger(__name__)
 
@@ -28,33 +29,51 @@ class TooManyMessages(Exception):
     """The client sends faster than `ws_message_rate`: the connection is closed with 4029."""
 
 
+class LiveSocketEntry:
+    """ASGI middleware that takes `/ws` straight to its endpoint.
+
+    Every layer between the server and an endpoint stays on the stack for as long as a
+    WebSocket is open; live connections are long and many, so they skip routing and the
+    exception layers (the endpoint handles its own errors). It also keeps the server's own
+    `send` for WireSink.
+    """
+
+    def __init__(self, app: ASGIApp, path: str = "/ws") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            scope[SERVER_SEND] = send
+            await websocket_endpoint(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)
+
+
 async def websocket_endpoint(websocket: WebSocket) -> None:
     found = services(websocket)
     await websocket.accept()
+    release_handshake(websocket)
     connection = found.live.connect(sink_for(websocket, found.settings.ws_compression))
-    # The endpoint reads; one task writes. When the writer stops (4008, 1012, a dead socket)
-    # it interrupts the read. Two coroutines a connection, not three: idle memory counts.
+    # The endpoint reads. When the writer stops (4008, 1012, a failed send) it interrupts the
+    # read; an idle connection holds no other task.
     reading = asyncio.current_task()
     assert reading is not None
-    writer = asyncio.create_task(connection.writer.run())
+    stopped: list[WriterClosed] = []
 
-    def stop_reading(_: asyncio.Task[None]) -> None:
+    def stop_reading(closed: WriterClosed) -> None:
+        stopped.append(closed)
         reading.cancel()
 
-    writer.add_done_callback(stop_reading)
+    connection.writer.on_stop = stop_reading
     close_code: int | None = None
     try:
         await _read_loop(websocket, connection, found)
     except asyncio.CancelledError:
-        if not writer.done():
+        if not stopped:
             raise  # cancelled from outside
         reading.uncancel()
-        error = None if writer.cancelled() else writer.exception()
-        if isinstance(error, WriterClosed):
-            close_code = error.code
-        elif error is not None and not isinstance(error, WebSocketDisconnect | OSError):
-            log.error("live connection failed", exc_info=error)
-            close_code = 1011
+        close_code = stopped[0].code
     except ProtocolError:
         close_code = MALFORMED
     except TooManyMessages:
@@ -65,8 +84,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         log.exception("live connection failed")
         close_code = 1011
     finally:
-        writer.remove_done_callback(stop_reading)
-        writer.cancel()
+        connection.writer.on_stop = None
         found.live.disconnect(connection)
     if close_code is not None:
         await closing.close(websocket, close_code)

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import orjson
-import pytest
 
 from imagechat.realtime import frames
 from imagechat.realtime.frames import ControlFrame, EventBatch, EventFrame, Frame
@@ -70,7 +69,6 @@ async def test_a_backlog_leaves_as_array_frames_of_at_most_max_batch() -> None:
     peer, meter = Peer(), UsageMeter()
     peer.open.clear()  # the socket can't take data for now
     writer = Writer(peer, meter, max_batch=4)
-    task = asyncio.create_task(writer.run())
     for n in range(1, 11):
         writer.push(event(n))
     await asyncio.sleep(0.01)
@@ -85,7 +83,6 @@ async def test_a_backlog_leaves_as_array_frames_of_at_most_max_batch() -> None:
     day = meter.flush()[0]
     assert day.messages == 10
     assert day.bandwidth == sum(len(raw) for raw in peer.sent)
-    task.cancel()
 
 
 async def test_shared_batches_count_every_event_they_carry() -> None:
@@ -102,7 +99,6 @@ async def test_control_frames_are_never_mixed_into_a_batch() -> None:
     peer = Peer()
     peer.open.clear()
     writer = Writer(peer, UsageMeter())
-    task = asyncio.create_task(writer.run())
     for item in (event(1), event(2), frames.PONG, event(3)):
         writer.push(item)
     await asyncio.sleep(0.01)
@@ -111,21 +107,35 @@ async def test_control_frames_are_never_mixed_into_a_batch() -> None:
     kinds = [b["type"] if isinstance(b, dict) else [i["offset"] for i in b] for b in peer.bodies()]
     assert kinds == [[1, 2], "pong", "new-image-chat"]
     assert isinstance(peer.items[0], ControlFrame)
-    task.cancel()
 
 
 async def test_overflow_stops_a_stuck_writer_with_4008() -> None:
     peer = Peer()
     peer.open.clear()  # the peer stopped reading: sends never complete
     writer = Writer(peer, UsageMeter(), queue_limit=5)
-    task = asyncio.create_task(writer.run())
+    stopped: list[WriterClosed] = []
+    writer.on_stop = stopped.append
     for n in range(1, 10):
         writer.push(event(n))
         await asyncio.sleep(0)
-    with pytest.raises(WriterClosed) as stopped:
-        await asyncio.wait_for(task, 1)
-    assert stopped.value.code == SLOW_CONSUMER
+    assert [closed.code for closed in stopped] == [SLOW_CONSUMER]
+    assert writer.closed is stopped[0]
     assert writer.queued == 0  # the queue is released at once
+    writer.push(event(10))  # and nothing more is taken
+    assert writer.queued == 0
+
+
+async def test_a_drained_backlog_lets_the_next_item_go_straight_out() -> None:
+    peer = Peer()
+    peer.open.clear()
+    writer = Writer(peer, UsageMeter())
+    writer.push(event(1))
+    writer.push(event(2))
+    peer.open.set()
+    await asyncio.sleep(0.02)
+    assert writer.queued == 0 and writer._drain is None
+    writer.push(event(3))
+    assert peer.items[-1].offset == 3  # sent inside push: no backlog, no task
 
 
 def test_usage_meter_keeps_peak_and_restores_a_failed_flush() -> None:

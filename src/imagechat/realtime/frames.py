@@ -90,6 +90,14 @@ class ControlFrame:
     def nbytes(self) -> int:
         return len(self.data)
 
+    @property
+    def wire(self) -> bytes:
+        return text_frame(self.data)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        return {"type": "websocket.send", "text": self.data.decode()}
+
 
 Frame = EventFrame | EventBatch | ControlFrame
 

@@ -12,6 +12,7 @@ from imagechat.domain.events import EncodedEvent
 from imagechat.realtime import frames as F
 from imagechat.realtime.frames import EventFrame
 from imagechat.realtime.protocol import ChannelFeed, Repair, Step, Subscription
+from imagechat.realtime.usage import UsageMeter
 
 if TYPE_CHECKING:
     from imagechat.realtime.connection import LiveConnection
@@ -54,9 +55,15 @@ class Hub:
     """
 
     def __init__(
-        self, read_range: RangeReader, *, window: float = 0.0, max_batch: int = 100
+        self,
+        read_range: RangeReader,
+        *,
+        window: float = 0.0,
+        max_batch: int = 100,
+        meter: UsageMeter | None = None,
     ) -> None:
         self._read_range = read_range
+        self._meter = meter or UsageMeter()
         self.window = window
         self.max_batch = max(1, max_batch)
         self.channels: dict[ChannelKey, Channel] = {}
@@ -156,22 +163,28 @@ class Hub:
             channel.flush_at.cancel()
             channel.flush_at = None
         events, channel.batch = channel.batch, []
-        channel.last_flush = asyncio.get_running_loop().time()
         if not events:
             return
         shared: F.Events = events[0] if len(events) == 1 else F.EventBatch.of(events)
         first, last = events[0].offset, events[-1].offset
-        count = 0
+        sent = queued = 0
         for connection, subscription in channel.subscribers.items():
             # The hot path: a live subscriber right behind takes the shared frame as is.
             if not subscription.pending and subscription.offset + 1 == first:
                 subscription.offset = last
-                connection.writer.push(shared)
-                count += 1
+                if connection.writer.offer(shared):
+                    sent += 1
+                else:
+                    queued += 1  # counted by its writer once actually sent
             else:
                 for frame in events:
                     self._apply(channel, connection, subscription, subscription.on_event(frame))
-        self.deliveries += count * len(events)
+        if sent:
+            self._meter.delivered(shared.tenant_id, sent * len(events), sent * shared.nbytes)
+        self.deliveries += (sent + queued) * len(events)
+        # The window runs from the end of the fan-out: when fanning out takes longer than the
+        # window (thousands of viewers), what arrived meanwhile still leaves as one batch.
+        channel.last_flush = asyncio.get_running_loop().time()
 
     def _apply(
         self, channel: Channel, connection: LiveConnection, subscription: Subscription, step: Step

@@ -37,8 +37,8 @@ class LiveService:
         gap_check_interval: float = 5.0,
     ) -> None:
         self.broker = broker
-        self.hub = Hub(read_range, window=batch_window, max_batch=max_batch)
         self.meter = UsageMeter()
+        self.hub = Hub(read_range, window=batch_window, max_batch=max_batch, meter=self.meter)
         self.connections: set[LiveConnection] = set()
         self._read_heads = read_heads
         self._usage_sink = usage_sink

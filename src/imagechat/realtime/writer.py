@@ -84,18 +84,26 @@ class Writer:
         self.frames_sent = 0
 
     def push(self, item: Frame) -> None:
-        if self.closed is not None:
+        """Send or queue one item; counted as delivered when it is sent."""
+        if not self.offer(item):
             return
+        self._count(item)
+
+    def offer(self, item: Frame) -> bool:
+        """Send at once and return True, or queue (the drain task counts it when sent)."""
+        if self.closed is not None:
+            return False
         queue = self._queue
         if queue is None:
             if self._sink.try_send(item):
-                self._count(item)
-                return
+                self.frames_sent += 1
+                return True
             queue = self._queue = deque()
             self._drain = asyncio.get_running_loop().create_task(self._run())
         queue.append(item)
         if len(queue) > self._limit:
             self.stop(SLOW_CONSUMER, "too slow: the send queue overflowed")
+        return False
 
     def stop(self, code: int, reason: str) -> None:
         """Stop sending and tell `on_stop`, so that the connection closes with `code`."""
@@ -132,6 +140,7 @@ class Writer:
         first = queue.popleft()
         if isinstance(first, ControlFrame) or not queue or isinstance(queue[0], ControlFrame):
             await self._sink.send(first)
+            self.frames_sent += 1
             self._count(first)
             return
         # A backlog of events: one array frame for this connection.
@@ -147,7 +156,6 @@ class Writer:
             meter.delivered(frame.tenant_id, 1, frame.nbytes + 1)
 
     def _count(self, item: Frame) -> None:
-        self.frames_sent += 1
         if isinstance(item, EventFrame):
             self._meter.delivered(item.tenant_id, 1, item.nbytes)
         elif isinstance(item, EventBatch):

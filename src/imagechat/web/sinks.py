@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from imagechat.realtime.frames import ControlFrame, Frame, text_frame
+from imagechat.realtime.frames import Frame, text_frame
 from imagechat.realtime.writer import Sink
 
 
@@ -28,10 +28,7 @@ class AsgiSink:
         return False  # an ASGI send must be awaited
 
     async def send(self, item: Frame) -> None:
-        if isinstance(item, ControlFrame):
-            await self.send_payload(item.data)
-        else:
-            await self._send(item.message)
+        await self._send(item.message)
 
     async def send_payload(self, payload: bytes) -> None:
         await self._send({"type": "websocket.send", "text": payload.decode()})
@@ -49,11 +46,11 @@ class WireSink:
         protocol = self._protocol
         if not self._writable.is_set() or protocol.disconnected or protocol.close_sent:
             return False
-        self._transport.write(_wire(item))
+        self._transport.write(item.wire)
         return True
 
     async def send(self, item: Frame) -> None:
-        await self._write(_wire(item))
+        await self._write(item.wire)
 
     async def send_payload(self, payload: bytes) -> None:
         await self._write(text_frame(payload))
@@ -65,10 +62,6 @@ class WireSink:
         if protocol.disconnected or protocol.close_sent:
             raise WebSocketDisconnect(1006)
         self._transport.write(wire)
-
-
-def _wire(item: Frame) -> bytes:
-    return text_frame(item.data) if isinstance(item, ControlFrame) else item.wire
 
 
 # Where the /ws entry (web/ws.py) keeps the server's own `send`, before any layer wraps it:

@@ -18,6 +18,10 @@ class FakeWriter:
     def push(self, item: Frame) -> None:
         self.items.append(item)
 
+    def offer(self, item: Frame) -> bool:
+        self.items.append(item)
+        return True
+
 
 class FakeConnection:
     def __init__(self) -> None:

@@ -15,13 +15,14 @@ IMAGECHAT_REQUIRE_SERVICES=1 a missing or unreachable PostgreSQL fails them inst
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -30,6 +31,8 @@ from sqlalchemy.engine import make_url
 from imagechat.domain.models import Tenant
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
+
+T = TypeVar("T")
 
 POSTGRES_ENV = "IMAGECHAT_TEST_POSTGRES_URL"
 REQUIRE_SERVICES = os.environ.get("IMAGECHAT_REQUIRE_SERVICES") == "1"
@@ -60,10 +63,20 @@ async def _migrate(url: str) -> None:
     await store.close()
 
 
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on a loop of its own, in a thread of its own.
+
+    Session fixtures are first requested from whichever test comes first, sometimes inside a
+    running event loop, where asyncio.run() refuses to start.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    asyncio.run(_migrate(sqlite_url(path)))
+    run_apart(_migrate(sqlite_url(path)))
     return path
 
 
@@ -95,16 +108,16 @@ def postgres_database_url() -> Iterator[str]:
     base = make_url(_asyncpg_url(server_url))
     name = f"imagechat_test_{secrets.token_hex(6)}"
     try:
-        asyncio.run(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
+        run_apart(_admin_execute(server_url, f'CREATE DATABASE "{name}"'))
     except Exception as error:
         missing_service(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error!r}")
     url = base.set(database=name).render_as_string(hide_password=False)
     try:
-        asyncio.run(_migrate(url))
+        run_apart(_migrate(url))
         yield url
     finally:
         with contextlib.suppress(Exception):
-            asyncio.run(
+            run_apart(
                 _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             )
 

@@ -1382,89 +1382,82 @@
       }
     }
 
-    /** @param {Comment} comment @param {string} body @param {Identity} identity */
-    async editComment(comment, body, identity) {
+    /**
+     * A write under a fresh broadcastId, so that its echo is known as ours. If the write fails,
+     * the id is let go of: should it have landed after all, its event is then applied.
+     * @param {string} method
+     * @param {(broadcastId: string) => string} pathOf
+     * @param {Identity} identity
+     * @param {(broadcastId: string) => unknown} [bodyOf]
+     */
+    async ownWrite(method, pathOf, identity, bodyOf) {
       const broadcastId = newBroadcastId();
       try {
-        const answer = await this.api.write(
-          "PATCH",
-          `/comments/${encodeURIComponent(comment.id)}`,
-          identity,
-          { comment: body, broadcastId },
-        );
-        if (answer.chat) this.upsertChat(answer.chat);
-        const list = this.comments.get(comment.chatId);
-        if (list && answer.comment) {
-          const index = list.findIndex((c) => c.id === answer.comment.id);
-          if (index >= 0) list[index] = answer.comment;
-        }
-        this.events.emit("chats");
-        this.events.emit("thread", comment.chatId);
+        return await this.api.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
       } catch (err) {
         ownBroadcastIds.delete(broadcastId);
         throw err;
       }
+    }
+
+    /** @param {Comment} comment @param {string} body @param {Identity} identity */
+    async editComment(comment, body, identity) {
+      const answer = await this.ownWrite(
+        "PATCH",
+        () => `/comments/${encodeURIComponent(comment.id)}`,
+        identity,
+        (broadcastId) => ({ comment: body, broadcastId }),
+      );
+      if (answer.chat) this.upsertChat(answer.chat);
+      const list = this.comments.get(comment.chatId);
+      if (list && answer.comment) {
+        const index = list.findIndex((c) => c.id === answer.comment.id);
+        if (index >= 0) list[index] = answer.comment;
+      }
+      this.events.emit("chats");
+      this.events.emit("thread", comment.chatId);
     }
 
     /** @param {Comment} comment @param {Identity} identity */
     async deleteComment(comment, identity) {
-      const broadcastId = newBroadcastId();
-      try {
-        const answer = await this.api.write(
-          "DELETE",
+      const answer = await this.ownWrite(
+        "DELETE",
+        (broadcastId) =>
           `/comments/${encodeURIComponent(comment.id)}?broadcastId=${encodeURIComponent(broadcastId)}`,
-          identity,
-        );
-        if (answer && answer.chat) this.upsertChat(answer.chat);
-        const list = this.comments.get(comment.chatId);
-        if (list) {
-          const index = list.findIndex((c) => c.id === comment.id);
-          if (index >= 0) list.splice(index, 1);
-        }
-        this.events.emit("chats");
-        this.events.emit("thread", comment.chatId);
-      } catch (err) {
-        ownBroadcastIds.delete(broadcastId);
-        throw err;
+        identity,
+      );
+      if (answer && answer.chat) this.upsertChat(answer.chat);
+      const list = this.comments.get(comment.chatId);
+      if (list) {
+        const index = list.findIndex((c) => c.id === comment.id);
+        if (index >= 0) list.splice(index, 1);
       }
+      this.events.emit("chats");
+      this.events.emit("thread", comment.chatId);
     }
 
     /** @param {string} chatId @param {boolean} resolved @param {Identity} identity */
     async setResolved(chatId, resolved, identity) {
-      const broadcastId = newBroadcastId();
-      try {
-        const answer = await this.api.write(
-          "PATCH",
-          `/chats/${encodeURIComponent(chatId)}`,
-          identity,
-          {
-            broadcastId,
-            resolved,
-          },
-        );
-        if (answer.chat) this.upsertChat(answer.chat);
-        this.events.emit("chats");
-        this.events.emit("thread", chatId);
-      } catch (err) {
-        ownBroadcastIds.delete(broadcastId);
-        throw err;
-      }
+      const answer = await this.ownWrite(
+        "PATCH",
+        () => `/chats/${encodeURIComponent(chatId)}`,
+        identity,
+        (broadcastId) => ({ broadcastId, resolved }),
+      );
+      if (answer.chat) this.upsertChat(answer.chat);
+      this.events.emit("chats");
+      this.events.emit("thread", chatId);
     }
 
     /** @param {string} chatId @param {Identity} identity */
     async deleteChat(chatId, identity) {
-      const broadcastId = newBroadcastId();
-      try {
-        await this.api.write(
-          "DELETE",
+      await this.ownWrite(
+        "DELETE",
+        (broadcastId) =>
           `/chats/${encodeURIComponent(chatId)}?broadcastId=${encodeURIComponent(broadcastId)}`,
-          identity,
-        );
-        this.removeChat(chatId, false);
-      } catch (err) {
-        ownBroadcastIds.delete(broadcastId);
-        throw err;
-      }
+        identity,
+      );
+      this.removeChat(chatId, false);
     }
   }
 

@@ -192,6 +192,12 @@ def run(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 120)
     return done.stdout
 
 
+def create_bench_tenant(url: str, env: dict[str, str]) -> None:
+    """Tenant `bench` with the known secret, through the CLI as an operator would."""
+    command = ["-m", "imagechat", "tenant", "create", "bench", "--secret", SECRET]
+    run([sys.executable, *command, "--database-url", url], env)
+
+
 def postgres_available() -> bool:
     async def probe() -> bool:
         import asyncpg
@@ -246,21 +252,7 @@ def start_imagechat(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{path}"
-    run(
-        [
-            python,
-            "-m",
-            "imagechat",
-            "tenant",
-            "create",
-            "bench",
-            "--secret",
-            SECRET,
-            "--database-url",
-            url,
-        ],
-        env,
-    )
+    create_bench_tenant(url, env)
     port = free_port()
     launcher = [python, str(HERE / "gcboot.py"), gc_log] if gc_log else [python, "-m", "imagechat"]
     cmd = [

@@ -26,7 +26,13 @@ import uvloop
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from fanout import ROOT, SECRET, free_port, imagechat_env, raise_fd_limit  # noqa: E402
+from fanout import (  # noqa: E402
+    ROOT,
+    create_bench_tenant,
+    free_port,
+    imagechat_env,
+    raise_fd_limit,
+)
 from loadgen import SOURCE_ADDRESSES  # noqa: E402
 from wsclient import Conn, Counters  # noqa: E402
 
@@ -89,25 +95,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="imagechat-mem-"))
     url = f"sqlite+aiosqlite:///{tmp}/mem.db"
     env = imagechat_env()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "imagechat",
-            "tenant",
-            "create",
-            "bench",
-            "--secret",
-            SECRET,
-            "--database-url",
-            url,
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    create_bench_tenant(url, env)
     port = free_port()
     prefix = str(tmp / "snap")
     server = subprocess.Popen(

@@ -1688,6 +1688,22 @@
   }
 
   /**
+   * Shows a message in a form's alert box.
+   * @param {HTMLElement} box
+   * @param {string} message
+   */
+  function showError(box, message) {
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  /** An alert box for a form's errors, hidden until a message is shown in it. */
+  function errorBox() {
+    const node = el("div", { class: "imagechat-error", role: "alert", hidden: true });
+    return { node, show: (/** @type {string} */ message) => showError(node, message) };
+  }
+
+  /**
    * Wires Ctrl/Cmd+Enter in a textarea to submit its form (plain Enter makes a new line).
    * @param {HTMLTextAreaElement} area
    * @param {HTMLFormElement} form
@@ -1787,9 +1803,7 @@
     /** @param {string} message */
     showError(message) {
       const box = /** @type {HTMLElement | null} */ (this.node.querySelector(".imagechat-error"));
-      if (!box) return;
-      box.textContent = message;
-      box.hidden = false;
+      if (box) showError(box, message);
     }
 
     /** @param {boolean} refocus */
@@ -2186,7 +2200,7 @@
         })
       );
       area.value = text;
-      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
+      const error = errorBox();
       const cancel = el("button", {
         type: "button",
         class: "imagechat-button imagechat-cancel",
@@ -2195,7 +2209,7 @@
       const form = /** @type {HTMLFormElement} */ (
         el("form", { class: "imagechat-edit-form", novalidate: true }, [
           area,
-          error,
+          error.node,
           el("div", { class: "imagechat-actions" }, [
             cancel,
             el("button", {
@@ -2213,19 +2227,15 @@
       });
       form.addEventListener("submit", (event) => {
         event.preventDefault();
-        const fail = (/** @type {string} */ message) => {
-          error.textContent = message;
-          error.hidden = false;
-        };
-        if (browserOffline()) return fail(widget.t("offlineSend"));
+        if (browserOffline()) return error.show(widget.t("offlineSend"));
         const invalid = widget.checkBody(area.value);
-        if (invalid) return fail(invalid);
+        if (invalid) return error.show(invalid);
         widget.channel.editComment(comment, area.value.trim(), widget.identity).then(
           () => {
             if (this.editingCommentId === comment.id) this.editingCommentId = null;
             this.render();
           },
-          (err) => fail(widget.errorText(err)),
+          (err) => error.show(widget.errorText(err)),
         );
       });
       return form;
@@ -2245,12 +2255,12 @@
         })
       );
       area.value = text;
-      const error = el("div", { class: "imagechat-error", role: "alert", hidden: true });
+      const error = errorBox();
       const form = /** @type {HTMLFormElement} */ (
         el("form", { class: "imagechat-reply", novalidate: true }, [
           widget.needsName() ? widget.nameField() : null,
           area,
-          error,
+          error.node,
           el("div", { class: "imagechat-actions" }, [
             el("button", {
               type: "submit",
@@ -2264,14 +2274,10 @@
       submitOnCtrlEnter(area, form);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
-        const fail = (/** @type {string} */ message) => {
-          error.textContent = message;
-          error.hidden = false;
-        };
         // Offline means refuse now: nothing is sent and nothing is queued for later.
-        if (browserOffline()) return fail(widget.t("offlineSend"));
+        if (browserOffline()) return error.show(widget.t("offlineSend"));
         const invalid = widget.checkBody(area.value) || widget.takeGuestName(form);
-        if (invalid) return fail(invalid);
+        if (invalid) return error.show(invalid);
         const body = area.value.trim();
         area.value = "";
         widget.channel.addComment(chat.id, body, widget.identity).catch((err) => {
@@ -2287,10 +2293,7 @@
           const box = /** @type {HTMLElement | null} */ (
             this.node.querySelector(".imagechat-reply .imagechat-error")
           );
-          if (box) {
-            box.textContent = widget.errorText(err);
-            box.hidden = false;
-          }
+          if (box) showError(box, widget.errorText(err));
         });
       });
       return form;

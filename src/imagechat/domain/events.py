@@ -9,7 +9,6 @@ import orjson
 
 from imagechat.domain.models import Chat, Comment
 
-EventType = Literal["new-image-chat", "image-chat-updated", "deleted-image-chat"]
 Change = Literal[
     "comment-added", "comment-edited", "comment-deleted", "moved", "resolved", "reopened"
 ]

@@ -10,15 +10,15 @@ from imagechat.domain import limits
 from imagechat.domain.errors import Invalid
 
 # fullmatch, not match: "$" also matches before a trailing newline.
-_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_TENANT_ID = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{limits.MAX_TENANT_ID - 1}}}")
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-\[\]:]+")
 
 
 def tenant_id(value: str) -> str:
     if not _TENANT_ID.fullmatch(value):
         raise Invalid(
-            "tenantId must be 1..64 characters of a-z, 0-9, '-' and '_', starting with a letter "
-            "or digit",
+            f"tenantId must be 1..{limits.MAX_TENANT_ID} characters of a-z, 0-9, '-' and '_', "
+            "starting with a letter or digit",
             "invalid_tenant_id",
         )
     return value

@@ -68,7 +68,6 @@ class Hub:
         self.max_batch = max(1, max_batch)
         self.channels: dict[ChannelKey, Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.deliveries = 0
 
     # --- membership -------------------------------------------------------------------------
 
@@ -167,21 +166,18 @@ class Hub:
             return
         shared: F.Events = events[0] if len(events) == 1 else F.EventBatch.of(events)
         first, last = events[0].offset, events[-1].offset
-        sent = queued = 0
+        sent = 0
         for connection, subscription in channel.subscribers.items():
             # The hot path: a live subscriber right behind takes the shared frame as is.
             if not subscription.pending and subscription.offset + 1 == first:
                 subscription.offset = last
                 if connection.writer.offer(shared):
-                    sent += 1
-                else:
-                    queued += 1  # counted by its writer once actually sent
+                    sent += 1  # a queued one is counted by its writer once actually sent
             else:
                 for frame in events:
                     self._apply(channel, connection, subscription, subscription.on_event(frame))
         if sent:
             self._meter.delivered(shared.tenant_id, sent * len(events), sent * shared.nbytes)
-        self.deliveries += (sent + queued) * len(events)
         # The window runs from the end of the fan-out: when fanning out takes longer than the
         # window (thousands of viewers), what arrived meanwhile still leaves as one batch.
         channel.last_flush = asyncio.get_running_loop().time()

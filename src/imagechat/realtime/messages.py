@@ -74,7 +74,7 @@ def parse(raw: str | bytes) -> ClientMessage:
             tenant_id=_str_or_none(tenant_id),
             url_id=_str_or_none(url_id),
         )
-    if not 1 <= len(url_id) <= limits.MAX_URL_ID or not 1 <= len(tenant_id) <= 64:
+    if not 1 <= len(url_id) <= limits.MAX_URL_ID or not 1 <= len(tenant_id) <= limits.MAX_TENANT_ID:
         raise ProtocolError(
             "bad_request", "tenantId or urlId has a bad length", tenant_id=tenant_id, url_id=url_id
         )

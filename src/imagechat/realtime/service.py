@@ -104,10 +104,9 @@ class LiveService:
         await self.broker.close()
         await self.flush_usage()
 
-    def _tick(self) -> Awaitable[None]:
+    async def _tick(self) -> None:
         self.meter.tick()
         self.hub.presence_tick()
-        return asyncio.sleep(0)
 
     @staticmethod
     async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:

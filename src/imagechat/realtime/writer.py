@@ -66,7 +66,6 @@ class Writer:
         "_queue",
         "_sink",
         "closed",
-        "frames_sent",
         "on_stop",
     )
 
@@ -81,7 +80,6 @@ class Writer:
         self._drain: asyncio.Task[None] | None = None
         self.closed: WriterClosed | None = None
         self.on_stop: Callable[[WriterClosed], None] | None = None
-        self.frames_sent = 0
 
     def push(self, item: Frame) -> None:
         """Send or queue one item; counted as delivered when it is sent."""
@@ -96,7 +94,6 @@ class Writer:
         queue = self._queue
         if queue is None:
             if self._sink.try_send(item):
-                self.frames_sent += 1
                 return True
             queue = self._queue = deque()
             self._drain = asyncio.get_running_loop().create_task(self._run())
@@ -140,7 +137,6 @@ class Writer:
         first = queue.popleft()
         if isinstance(first, ControlFrame) or not queue or isinstance(queue[0], ControlFrame):
             await self._sink.send(first)
-            self.frames_sent += 1
             self._count(first)
             return
         # A backlog of events: one array frame for this connection.
@@ -148,7 +144,6 @@ class Writer:
         while queue and len(merged) < self._max_batch and not isinstance(queue[0], ControlFrame):
             merged.extend(events_in(queue.popleft()))  # type: ignore[arg-type]
         await self._sink.send_payload(batch_payload(merged))
-        self.frames_sent += 1
         # Bytes of the array: each event, its comma or bracket, one more bracket.
         meter = self._meter
         meter.delivered(merged[0].tenant_id, 1, merged[0].nbytes + 2)

@@ -16,7 +16,7 @@ API_KEY_USER = User(id="admin:api-key", name="Admin", avatar_url=None, role="adm
 
 
 async def load_tenant(store: Store, tenant_id: str) -> Tenant:
-    tenant = await store.get_tenant(tenant_id) if len(tenant_id) <= 64 else None
+    tenant = await store.get_tenant(tenant_id)
     if tenant is None:
         raise NotFound(f"tenant {tenant_id!r} does not exist", "tenant_not_found")
     return tenant

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from imagechat.domain.errors import ImageChatError, RateLimited
-from imagechat.web.responses import JSONBytes, error_response
+from imagechat.web.responses import error_response
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,3 @@ async def _http(request: Request, exc: HTTPException) -> Response:
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
     return error_response(500, "internal_error", "the server failed; the error was logged")
-
-
-__all__ = ["JSONBytes", "install"]

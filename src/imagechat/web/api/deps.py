@@ -11,7 +11,7 @@ from imagechat.domain.errors import Unauthorized
 from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
 from imagechat.web import auth
-from imagechat.web.responses import JSONBytes, error_response
+from imagechat.web.responses import JSONBytes
 from imagechat.web.services import services
 
 
@@ -87,5 +87,3 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (429, "Rate limited"),
     )
 }
-
-__all__ = ["ERRORS", "CurrentTenant", "Reader", "Writer", "error_response", "perform"]

@@ -54,12 +54,17 @@ def test_comment_shape() -> None:
     assert edited.to_json()["editedAt"] == "2026-11-26T10:00:01.123Z"
 
 
+def at(offset: int) -> events.Position:
+    return events.Position("t", "img", "00000001.abcdef012345", offset)
+
+
 def test_new_chat_event() -> None:
-    event = events.new_chat("t", "img", 7, "b-1", CHAT, COMMENT)
+    event = events.new_chat(at(7), "b-1", CHAT, COMMENT)
     assert event == {
         "type": "new-image-chat",
         "tenantId": "t",
         "urlId": "img",
+        "epoch": "00000001.abcdef012345",
         "offset": 7,
         "broadcastId": "b-1",
         "chat": CHAT.to_json(),
@@ -68,30 +73,44 @@ def test_new_chat_event() -> None:
 
 
 def test_updated_event_with_and_without_comment() -> None:
-    moved = events.chat_updated("t", "img", 8, "b-2", "moved", CHAT)
+    moved = events.chat_updated(at(8), "b-2", "moved", CHAT)
     assert moved["type"] == "image-chat-updated"
     assert moved["change"] == "moved"
     assert "comment" not in moved
-    added = events.chat_updated("t", "img", 9, "b-3", "comment-added", CHAT, COMMENT)
+    added = events.chat_updated(at(9), "b-3", "comment-added", CHAT, COMMENT)
     assert added["comment"] == COMMENT.to_json()
     assert added["offset"] == 9
 
 
 def test_deleted_event() -> None:
-    assert events.chat_deleted("t", "img", 10, "b-4", "c1") == {
+    assert events.chat_deleted(at(10), "b-4", "c1") == {
         "type": "deleted-image-chat",
         "tenantId": "t",
         "urlId": "img",
+        "epoch": "00000001.abcdef012345",
         "offset": 10,
         "broadcastId": "b-4",
         "chatId": "c1",
     }
 
 
+def test_comment_deleted_event_names_the_comment_without_its_words() -> None:
+    event = events.comment_deleted(at(11), "b-5", CHAT, "m1")
+    assert event["change"] == "comment-deleted"
+    assert event["commentId"] == "m1"
+    assert "comment" not in event
+    assert b"<b>text</b>" not in events.encode(event)
+
+
 def test_encoding_is_compact_json_and_small() -> None:
     comment = Comment("m1", "c1", "x" * 140, ADA, T0, None)
     data = events.encode(
-        events.new_chat("tenant", "https://a.example/p|/i.png", 1, "0" * 36, CHAT, comment)
+        events.new_chat(
+            events.Position("tenant", "https://a.example/p|/i.png", "00000001.abcdef012345", 1),
+            "0" * 36,
+            CHAT,
+            comment,
+        )
     )
     assert isinstance(data, bytes)
     assert orjson.loads(data)["comment"]["body"] == "x" * 140

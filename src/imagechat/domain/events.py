@@ -10,7 +10,13 @@ import orjson
 from imagechat.domain.models import Chat, Comment
 
 Change = Literal[
-    "comment-added", "comment-edited", "comment-deleted", "moved", "resolved", "reopened"
+    "comment-added",
+    "comment-edited",
+    "comment-deleted",
+    "moved",
+    "resolved",
+    "reopened",
+    "updated",  # one PATCH changed several things (position and resolved state)
 ]
 
 
@@ -25,35 +31,43 @@ class EncodedEvent:
     data: bytes
 
 
-def new_chat(
-    tenant_id: str, url_id: str, offset: int, broadcast_id: str, chat: Chat, comment: Comment
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where an event stands: its channel, the history (epoch) and its offset in it."""
+
+    tenant_id: str
+    url_id: str
+    epoch: str
+    offset: int
+
+    def head(self, kind: str, broadcast_id: str) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "tenantId": self.tenant_id,
+            "urlId": self.url_id,
+            "epoch": self.epoch,
+            "offset": self.offset,
+            "broadcastId": broadcast_id,
+        }
+
+
+def new_chat(at: Position, broadcast_id: str, chat: Chat, comment: Comment) -> dict[str, Any]:
     return {
-        "type": "new-image-chat",
-        "tenantId": tenant_id,
-        "urlId": url_id,
-        "offset": offset,
-        "broadcastId": broadcast_id,
+        **at.head("new-image-chat", broadcast_id),
         "chat": chat.to_json(),
         "comment": comment.to_json(),
     }
 
 
 def chat_updated(
-    tenant_id: str,
-    url_id: str,
-    offset: int,
+    at: Position,
     broadcast_id: str,
     change: Change,
     chat: Chat,
     comment: Comment | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
-        "type": "image-chat-updated",
-        "tenantId": tenant_id,
-        "urlId": url_id,
-        "offset": offset,
-        "broadcastId": broadcast_id,
+        **at.head("image-chat-updated", broadcast_id),
         "change": change,
         "chat": chat.to_json(),
     }
@@ -62,17 +76,18 @@ def chat_updated(
     return event
 
 
-def chat_deleted(
-    tenant_id: str, url_id: str, offset: int, broadcast_id: str, chat_id: str
-) -> dict[str, Any]:
+def comment_deleted(at: Position, broadcast_id: str, chat: Chat, comment_id: str) -> dict[str, Any]:
+    """A comment is gone: the event names it and never carries its words."""
     return {
-        "type": "deleted-image-chat",
-        "tenantId": tenant_id,
-        "urlId": url_id,
-        "offset": offset,
-        "broadcastId": broadcast_id,
-        "chatId": chat_id,
+        **at.head("image-chat-updated", broadcast_id),
+        "change": "comment-deleted",
+        "chat": chat.to_json(),
+        "commentId": comment_id,
     }
+
+
+def chat_deleted(at: Position, broadcast_id: str, chat_id: str) -> dict[str, Any]:
+    return {**at.head("deleted-image-chat", broadcast_id), "chatId": chat_id}
 
 
 def encode(event: dict[str, Any]) -> bytes:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from imagechat.domain import validation
+from imagechat.domain.epochs import new_epoch
 from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now
@@ -119,7 +120,7 @@ class Store:
             origins=tuple(validation.origin(o) for o in origins),
             private=private,
             readonly=readonly,
-            epoch=secrets.token_hex(8),
+            epoch=new_epoch(),
         )
         try:
             async with self._writer() as conn, conn.begin():
@@ -309,9 +310,9 @@ class Store:
 
     async def reset_channel(self, tenant: Tenant, url_id: str) -> str:
         """Start a new history (epoch) for a channel, as after a restore; returns the epoch."""
-        epoch = secrets.token_hex(8)
         async with self._writer() as conn, conn.begin():
             head = await _channel_head(conn, tenant, url_id)
+            epoch = new_epoch(after=head.epoch)
             await conn.execute(sa.delete(events).where(events.c.channel_id == head.id))
             await conn.execute(
                 sa.update(channels)

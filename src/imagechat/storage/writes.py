@@ -86,6 +86,10 @@ class Tx:
         self.channel_id, self.epoch, self.offset = row.id, row.epoch, row.top_offset
         return self.offset
 
+    def position(self, url_id: str) -> events.Position:
+        """Where this write's event stands (after `take_offset`)."""
+        return events.Position(self.tenant.id, url_id, self.epoch, self.offset)
+
 
 Operation = Callable[[Tx], Awaitable[_Change]]
 
@@ -294,7 +298,7 @@ def create_chat(
         return _Change(
             status=201,
             url_id=url_id,
-            event=events.new_chat(tx.tenant.id, url_id, offset, broadcast_id, chat, comment),
+            event=events.new_chat(tx.position(url_id), broadcast_id, chat, comment),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
             conversations=1,
             comments=1,
@@ -316,7 +320,7 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
             status=201,
             url_id=chat.url_id,
             event=events.chat_updated(
-                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-added", chat, comment
+                tx.position(chat.url_id), broadcast_id, "comment-added", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
             comments=1,
@@ -352,9 +356,7 @@ def update_chat(
         return _Change(
             status=200,
             url_id=chat.url_id,
-            event=events.chat_updated(
-                tx.tenant.id, chat.url_id, offset, broadcast_id, change, chat
-            ),
+            event=events.chat_updated(tx.position(chat.url_id), broadcast_id, change, chat),
             answer={"chat": chat.to_json(), "offset": offset},
         )
 
@@ -377,7 +379,7 @@ def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> 
             status=200,
             url_id=chat.url_id,
             event=events.chat_updated(
-                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-edited", chat, comment
+                tx.position(chat.url_id), broadcast_id, "comment-edited", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
         )
@@ -395,9 +397,7 @@ def delete_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation
         return _Change(
             status=200,
             url_id=chat.url_id,
-            event=events.chat_updated(
-                tx.tenant.id, chat.url_id, offset, broadcast_id, "comment-deleted", chat, comment
-            ),
+            event=events.comment_deleted(tx.position(chat.url_id), broadcast_id, chat, comment.id),
             answer={"chat": chat.to_json(), "offset": offset},
         )
 
@@ -414,7 +414,7 @@ def delete_chat(actor: User, broadcast_id: str, chat_id: str) -> Operation:
         return _Change(
             status=200,
             url_id=chat.url_id,
-            event=events.chat_deleted(tx.tenant.id, chat.url_id, offset, broadcast_id, chat.id),
+            event=events.chat_deleted(tx.position(chat.url_id), broadcast_id, chat.id),
             answer={"offset": offset},
         )
 

@@ -6,6 +6,10 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+# 64-bit ids; SQLite's INTEGER PRIMARY KEY is already 64-bit (and only that spelling
+# autoincrements there).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 tenants = sa.Table(
     "tenants",
     metadata,
@@ -33,13 +37,15 @@ users = sa.Table(
 channels = sa.Table(
     "channels",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False),
     sa.Column("url_id", sa.String(512), nullable=False),
     sa.Column("epoch", sa.String(32), nullable=False),
     sa.Column("top_offset", sa.BigInteger, nullable=False, server_default="0"),
     # Events with offset <= history_floor have been trimmed from the log.
     sa.Column("history_floor", sa.BigInteger, nullable=False, server_default="0"),
+    # Chats on the image now, kept with the head so the bound needs no count per write.
+    sa.Column("chat_count", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("tenant_id", "url_id", name="uq_channels_tenant_url"),
 )
 
@@ -81,13 +87,18 @@ comments = sa.Table(
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("channel_id", sa.Integer, sa.ForeignKey("channels.id"), primary_key=True),
+    sa.Column("channel_id", sa.BigInteger, sa.ForeignKey("channels.id"), primary_key=True),
     sa.Column("offset", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("epoch", sa.String(32), nullable=False),
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("broadcast_id", sa.String(36), nullable=False),
+    # What the event is about, so that deleting a comment or a chat finds the events that
+    # carry its words: comment_id is set only on events that hold that comment's body.
+    sa.Column("chat_id", sa.String(40), nullable=True),
+    sa.Column("comment_id", sa.String(40), nullable=True),
     sa.Column("payload", sa.LargeBinary, nullable=False),  # the encoded event, sent as is
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_events_chat", "channel_id", "chat_id"),
 )
 
 idempotency_keys = sa.Table(
@@ -103,6 +114,21 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_created", "created_at"),
 )
 
+# Conversations and comments created, per image and UTC day: writers on different images
+# never share a row. A tenant's day adds these up (and usage_daily's own columns).
+channel_usage_daily = sa.Table(
+    "channel_usage_daily",
+    metadata,
+    sa.Column("channel_id", sa.BigInteger, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("tenant_id", sa.String(64), nullable=False),
+    sa.Column("conversations_created", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("comments_created", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Index("ix_channel_usage_tenant_day", "tenant_id", "day"),
+)
+
+# Deliveries, bandwidth and peak connections per tenant and UTC day, added by each node's
+# periodic flush (rare writes, so one row per tenant and day is no hot spot).
 usage_daily = sa.Table(
     "usage_daily",
     metadata,

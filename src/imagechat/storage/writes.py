@@ -1,37 +1,58 @@
 """Every mutation, each in ONE transaction with its offset, event row, idempotency record and
-usage counters. Nothing is published for a change that did not commit."""
+usage counters. Nothing is published for a change that did not commit.
+
+The operations are written sans I/O: each is a generator that yields the statements it needs
+(`Query`) and receives their results, so one body of rules runs on SQLite (in the writer
+thread, a whole transaction per hop) and on PostgreSQL (asyncpg), see write_drivers.py.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from imagechat.domain import events, permissions
+from imagechat.domain import events, limits, permissions
 from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.events import EncodedEvent
-from imagechat.domain.models import Chat, Comment, Tenant, User
+from imagechat.domain.models import Chat, Comment, Role, Tenant, User
 from imagechat.domain.times import now, utc_day
-from imagechat.storage import rows
-from imagechat.storage.dialect import upsert
-from imagechat.storage.tables import (
-    channels,
-    chats,
-    comments,
-    idempotency_keys,
-    usage_daily,
-    users,
-)
-from imagechat.storage.tables import (
-    events as events_table,
-)
+from imagechat.storage import write_sql as sql
+from imagechat.storage.values import as_utc
+
+T = TypeVar("T")
+Row = Any  # sqlite3.Row or asyncpg.Record: both index by column name
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One statement for the driver: `one` row (or None), `all` rows, or the `count` changed."""
+
+    sql: str
+    args: tuple[Any, ...]
+    fetch: Literal["one", "all", "count"]
+
+
+Steps = Generator[Query, Any, T]
+
+
+def one(statement: str, *args: Any) -> Steps[Row | None]:
+    return (yield Query(statement, args, "one"))
+
+
+def every(statement: str, *args: Any) -> Steps[list[Row]]:
+    rows: list[Row] = yield Query(statement, args, "all")
+    return rows
+
+
+def run(statement: str, *args: Any) -> Steps[int]:
+    count: int = yield Query(statement, args, "count")
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,196 +70,138 @@ class _Change:
     url_id: str
     event: dict[str, Any]
     answer: dict[str, Any]
+    chat_id: str | None = None  # the chat the event is about
+    comment_id: str | None = None  # set when the event carries this comment's words
     conversations: int = 0
     comments: int = 0
 
 
 class Tx:
-    """One write transaction: the connection and the channel head it has locked."""
+    """One write transaction: the tenant, its moment, and the channel head it has locked."""
 
-    def __init__(self, conn: AsyncConnection, tenant: Tenant, moment: datetime) -> None:
-        self.conn = conn
+    def __init__(self, tenant: Tenant, moment: datetime, max_replay: int) -> None:
         self.tenant = tenant
         self.now = moment
+        self.max_replay = max_replay
         self.channel_id = 0
         self.epoch = ""
         self.offset = 0
 
-    async def take_offset(self, url_id: str) -> int:
-        """Lock the channel's head and take its next offset (the row lock orders writers)."""
-        # One statement creates the head at offset 1 or bumps it; its row lock is held until
-        # commit, so concurrent writers of one channel queue here and never share an offset.
-        statement = upsert(self.conn, channels).values(
-            tenant_id=self.tenant.id,
-            url_id=url_id,
-            epoch=self.tenant.epoch,
-            top_offset=1,
-            history_floor=0,
-        )
-        row = (
-            await self.conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "url_id"],
-                    set_={"top_offset": channels.c.top_offset + 1},
-                ).returning(channels.c.id, channels.c.epoch, channels.c.top_offset)
+    def take_offset(self, url_id: str, chats: int = 0) -> Steps[int]:
+        """Lock the channel's head and take its next offset; `chats` changes its chat count."""
+        head = yield from one(sql.BUMP_HEAD, chats, self.tenant.id, url_id)
+        if head is None:
+            head = yield from one(sql.NEW_HEAD, self.tenant.id, url_id, self.tenant.epoch, chats)
+        if head is None:  # a concurrent first writer created it: now it can be bumped
+            head = yield from one(sql.BUMP_HEAD, chats, self.tenant.id, url_id)
+        assert head is not None
+        self.channel_id, self.epoch = int(head["id"]), str(head["epoch"])
+        self.offset = int(head["top_offset"])
+        if head["chat_count"] > limits.MAX_CHATS_PER_IMAGE:
+            raise Invalid(
+                f"an image holds at most {limits.MAX_CHATS_PER_IMAGE} conversations",
+                "too_many_chats",
             )
-        ).one()
-        self.channel_id, self.epoch, self.offset = row.id, row.epoch, row.top_offset
+        yield from self._trim(int(head["history_floor"]))
         return self.offset
 
     def position(self, url_id: str) -> events.Position:
         """Where this write's event stands (after `take_offset`)."""
         return events.Position(self.tenant.id, url_id, self.epoch, self.offset)
 
+    def _trim(self, floor: int) -> Steps[None]:
+        """Keep the log of this channel to the recovery window, a slice at a time.
 
-Operation = Callable[[Tx], Awaitable[_Change]]
+        The floor comes from the head this transaction holds locked, in its current epoch,
+        so no reset or other writer can move it meanwhile.
+        """
+        slack = max(16, self.max_replay // 8)
+        if self.offset - floor <= self.max_replay + slack:
+            return
+        new_floor = self.offset - self.max_replay
+        yield from run(sql.TRIM_EVENTS, self.channel_id, new_floor)
+        yield from run(sql.RAISE_FLOOR, new_floor, self.channel_id, new_floor)
 
 
-async def run(
-    conn: AsyncConnection,
+Operation = Callable[[Tx], Steps[_Change]]
+
+
+def transaction(
     tenant: Tenant,
     actor: User,
     broadcast_id: str,
     operation_name: str,
     operation: Operation,
     *,
-    record_user: bool = True,
-) -> WriteOutcome:
+    record_user: bool,
+    max_replay: int,
+) -> Steps[WriteOutcome]:
     """Apply `operation` once per (tenant, broadcastId); a retry gets the first answer back.
 
     `record_user` upserts the actor's name, avatar and role, which authors are shown with;
     the Store skips it when this process already wrote the very same values.
     """
-    async with conn.begin():
-        stored = await stored_outcome(conn, tenant.id, actor.id, broadcast_id, operation_name)
-        if stored is not None:
-            return stored
-        moment = now()
-        permissions.may_write(tenant, actor)
-        if record_user:
-            await upsert_user(conn, tenant.id, actor, moment)
-        tx = Tx(conn, tenant, moment)
-        change = await operation(tx)
-        data = events.encode(change.event)
-        body = orjson.dumps(change.answer)
-        await conn.execute(
-            sa.insert(events_table).values(
-                channel_id=tx.channel_id,
-                offset=tx.offset,
-                epoch=tx.epoch,
-                type=change.event["type"],
-                broadcast_id=broadcast_id,
-                payload=data,
-                created_at=moment,
-            )
+    stored = yield from stored_outcome(tenant.id, actor.id, broadcast_id, operation_name)
+    if stored is not None:
+        return stored
+    moment = now()
+    permissions.may_write(tenant, actor)
+    if record_user:
+        yield from upsert_user(tenant.id, actor, moment)
+    tx = Tx(tenant, moment, max_replay)
+    change = yield from operation(tx)
+    data = events.encode(change.event)
+    body = orjson.dumps(change.answer)
+    yield from run(
+        sql.INSERT_EVENT,
+        tx.channel_id,
+        tx.offset,
+        tx.epoch,
+        change.event["type"],
+        broadcast_id,
+        change.chat_id,
+        change.comment_id,
+        data,
+        moment,
+    )
+    yield from run(
+        sql.INSERT_OUTCOME,
+        tenant.id,
+        broadcast_id,
+        operation_name,
+        actor.id,
+        change.status,
+        body,
+        moment,
+    )
+    if change.conversations or change.comments:
+        yield from run(
+            sql.ADD_CHANNEL_USAGE,
+            tx.channel_id,
+            utc_day(moment),
+            tenant.id,
+            change.conversations,
+            change.comments,
         )
-        await conn.execute(
-            sa.insert(idempotency_keys).values(
-                tenant_id=tenant.id,
-                broadcast_id=broadcast_id,
-                operation=operation_name,
-                actor_id=actor.id,
-                status_code=change.status,
-                response=body,
-                created_at=moment,
-            )
-        )
-        if change.conversations or change.comments:
-            await add_usage(
-                conn,
-                tenant.id,
-                moment,
-                conversations=change.conversations,
-                comments=change.comments,
-            )
     event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
     return WriteOutcome(change.status, body, event)
 
 
-async def stored_outcome(
-    conn: AsyncConnection, tenant_id: str, actor_id: str, broadcast_id: str, operation_name: str
-) -> WriteOutcome | None:
+def stored_outcome(
+    tenant_id: str, actor_id: str, broadcast_id: str, operation_name: str
+) -> Steps[WriteOutcome | None]:
     """The first answer to this write, if it was made; only its author gets it back."""
-    row = (
-        await conn.execute(
-            sa.select(
-                idempotency_keys.c.operation,
-                idempotency_keys.c.actor_id,
-                idempotency_keys.c.status_code,
-                idempotency_keys.c.response,
-            ).where(
-                idempotency_keys.c.tenant_id == tenant_id,
-                idempotency_keys.c.broadcast_id == broadcast_id,
-            )
-        )
-    ).first()
+    row = yield from one(sql.STORED_OUTCOME, tenant_id, broadcast_id)
     if row is None:
         return None
-    if row.operation != operation_name or row.actor_id != actor_id:
+    if row["operation"] != operation_name or row["actor_id"] != actor_id:
         raise Conflict("this broadcastId was already used for another write", "broadcast_id_reused")
-    return WriteOutcome(row.status_code, row.response, None)
+    return WriteOutcome(int(row["status_code"]), bytes(row["response"]), None)
 
 
-async def add_usage(
-    conn: AsyncConnection,
-    tenant_id: str,
-    moment: datetime,
-    *,
-    conversations: int = 0,
-    comments: int = 0,
-    messages: int = 0,
-    bandwidth: int = 0,
-    peak_connections: int = 0,
-) -> None:
-    """Add to a tenant's counters for the UTC day of `moment`; peak keeps the maximum."""
-    table = usage_daily
-    statement = upsert(conn, table).values(
-        tenant_id=tenant_id,
-        day=utc_day(moment),
-        conversations_created=conversations,
-        comments_created=comments,
-        pubsub_message_count=messages,
-        pubsub_bandwidth=bandwidth,
-        peak_connections=peak_connections,
-    )
-    greatest = sa.func.greatest if conn.dialect.name == "postgresql" else sa.func.max
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "day"],
-            set_={
-                "conversations_created": table.c.conversations_created
-                + statement.excluded.conversations_created,
-                "comments_created": table.c.comments_created + statement.excluded.comments_created,
-                "pubsub_message_count": table.c.pubsub_message_count
-                + statement.excluded.pubsub_message_count,
-                "pubsub_bandwidth": table.c.pubsub_bandwidth + statement.excluded.pubsub_bandwidth,
-                "peak_connections": greatest(
-                    table.c.peak_connections, statement.excluded.peak_connections
-                ),
-            },
-        )
-    )
-
-
-async def upsert_user(conn: AsyncConnection, tenant_id: str, user: User, moment: datetime) -> None:
-    statement = upsert(conn, users).values(
-        tenant_id=tenant_id,
-        id=user.id,
-        name=user.name,
-        avatar_url=user.avatar_url,
-        role=user.role,
-        updated_at=moment,
-    )
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "id"],
-            set_={
-                "name": statement.excluded.name,
-                "avatar_url": statement.excluded.avatar_url,
-                "role": statement.excluded.role,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
+def upsert_user(tenant_id: str, user: User, moment: datetime) -> Steps[None]:
+    yield from run(
+        sql.UPSERT_USER, tenant_id, user.id, user.name, user.avatar_url, user.role, moment
     )
 
 
@@ -260,8 +223,8 @@ def create_chat(
     page_url: str | None,
     image_src: str | None,
 ) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        offset = await tx.take_offset(url_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        offset = yield from tx.take_offset(url_id, chats=1)
         chat = Chat(
             id=new_id(),
             url_id=url_id,
@@ -277,29 +240,30 @@ def create_chat(
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        await tx.conn.execute(
-            sa.insert(chats).values(
-                id=chat.id,
-                tenant_id=tx.tenant.id,
-                url_id=url_id,
-                x=x,
-                y=y,
-                resolved=False,
-                comment_count=1,
-                author_id=actor.id,
-                page_url=page_url,
-                image_src=image_src,
-                created_at=tx.now,
-                updated_at=tx.now,
-                version=1,
-            )
+        yield from run(
+            sql.INSERT_CHAT,
+            chat.id,
+            tx.tenant.id,
+            url_id,
+            x,
+            y,
+            False,
+            1,
+            actor.id,
+            page_url,
+            image_src,
+            tx.now,
+            tx.now,
+            1,
         )
-        await _insert_comment(tx, comment)
+        yield from _insert_comment(tx, comment)
         return _Change(
             status=201,
             url_id=url_id,
             event=events.new_chat(tx.position(url_id), broadcast_id, chat, comment),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
             conversations=1,
             comments=1,
         )
@@ -308,14 +272,19 @@ def create_chat(
 
 
 def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
-        offset = await tx.take_offset(chat.url_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
+        if chat.comment_count >= limits.MAX_COMMENTS_PER_CHAT:
+            raise Invalid(
+                f"a conversation holds at most {limits.MAX_COMMENTS_PER_CHAT} comments",
+                "too_many_comments",
+            )
+        offset = yield from tx.take_offset(chat.url_id)
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        await _insert_comment(tx, comment)
-        chat = await _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
+        yield from _insert_comment(tx, comment)
+        chat = yield from _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
         return _Change(
             status=201,
             url_id=chat.url_id,
@@ -323,6 +292,8 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
                 tx.position(chat.url_id), broadcast_id, "comment-added", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
             comments=1,
         )
 
@@ -340,41 +311,51 @@ def update_chat(
     if x is None and y is None and resolved is None:
         raise Invalid("give at least one of x, y and resolved", "nothing_to_change")
 
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
         permissions.may_manage_chat(actor, chat)
-        offset = await tx.take_offset(chat.url_id)
-        moved = x is not None or y is not None
-        chat = await _touch_chat(
+        offset = yield from tx.take_offset(chat.url_id)
+        before = chat
+        chat = yield from _touch_chat(
             tx,
             chat,
             x=chat.x if x is None else x,
             y=chat.y if y is None else y,
             resolved=chat.resolved if resolved is None else resolved,
         )
-        change: events.Change = "moved" if moved else "resolved" if chat.resolved else "reopened"
+        change = _what_changed(before, chat, moving=x is not None or y is not None)
         return _Change(
             status=200,
             url_id=chat.url_id,
             event=events.chat_updated(tx.position(chat.url_id), broadcast_id, change, chat),
             answer={"chat": chat.to_json(), "offset": offset},
+            chat_id=chat.id,
         )
 
     return apply
 
 
+def _what_changed(before: Chat, after: Chat, *, moving: bool) -> events.Change:
+    """One word for a PATCH: `updated` when it both moved the chat and (re)solved it."""
+    moved = (before.x, before.y) != (after.x, after.y)
+    settled = before.resolved != after.resolved
+    if moved and settled:
+        return "updated"
+    if moved or (moving and not settled):
+        return "moved"
+    return "resolved" if after.resolved else "reopened"
+
+
 def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        comment, chat = await _comment_and_chat(tx, comment_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
         permissions.may_edit_comment(actor, comment)
-        offset = await tx.take_offset(chat.url_id)
+        offset = yield from tx.take_offset(chat.url_id)
         comment = dataclasses.replace(comment, body=body, edited_at=tx.now)
-        await tx.conn.execute(
-            sa.update(comments)
-            .where(comments.c.id == comment.id)
-            .values(body=body, edited_at=tx.now)
-        )
-        chat = await _touch_chat(tx, chat)
+        yield from run(sql.UPDATE_COMMENT, body, tx.now, comment.id)
+        # The words it replaces go from the log too: a replay shows only the newest.
+        yield from _rewrite_words(tx, chat.id, comment.id, body)
+        chat = yield from _touch_chat(tx, chat)
         return _Change(
             status=200,
             url_id=chat.url_id,
@@ -382,86 +363,186 @@ def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> 
                 tx.position(chat.url_id), broadcast_id, "comment-edited", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
         )
 
     return apply
 
 
 def delete_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        comment, chat = await _comment_and_chat(tx, comment_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
         permissions.may_delete_comment(actor, comment)
-        offset = await tx.take_offset(chat.url_id)
-        await tx.conn.execute(sa.delete(comments).where(comments.c.id == comment.id))
-        chat = await _touch_chat(tx, chat, comment_count=chat.comment_count - 1)
+        if chat.comment_count <= 1:
+            # A chat with no comment left does not exist: the last one takes the chat along.
+            return (yield from _drop_chat(tx, chat, broadcast_id, answer_chat_id=True))
+        offset = yield from tx.take_offset(chat.url_id)
+        if (yield from run(sql.DELETE_COMMENT, comment.id)) != 1:
+            raise NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
+        yield from _rewrite_words(tx, chat.id, comment.id, "")
+        chat = yield from _touch_chat(tx, chat, comment_count=chat.comment_count - 1)
         return _Change(
             status=200,
             url_id=chat.url_id,
             event=events.comment_deleted(tx.position(chat.url_id), broadcast_id, chat, comment.id),
             answer={"chat": chat.to_json(), "offset": offset},
+            chat_id=chat.id,
         )
 
     return apply
 
 
 def delete_chat(actor: User, broadcast_id: str, chat_id: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
         permissions.may_manage_chat(actor, chat)
-        offset = await tx.take_offset(chat.url_id)
-        await tx.conn.execute(sa.delete(comments).where(comments.c.chat_id == chat.id))
-        await tx.conn.execute(sa.delete(chats).where(chats.c.id == chat.id))
-        return _Change(
-            status=200,
-            url_id=chat.url_id,
-            event=events.chat_deleted(tx.position(chat.url_id), broadcast_id, chat.id),
-            answer={"offset": offset},
-        )
+        return (yield from _drop_chat(tx, chat, broadcast_id, answer_chat_id=False))
 
     return apply
 
 
-async def _locked_chat(tx: Tx, chat_id: str) -> Chat:
-    chat = await rows.load_chat(tx.conn, tx.tenant.id, chat_id, lock=True)
-    if chat is None:
-        raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
-    return chat
-
-
-async def _comment_and_chat(tx: Tx, comment_id: str) -> tuple[Comment, Chat]:
-    comment = await rows.load_comment(tx.conn, tx.tenant.id, comment_id)
-    if comment is None:
-        raise NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
-    return comment, await _locked_chat(tx, comment.chat_id)
-
-
-async def _insert_comment(tx: Tx, comment: Comment) -> None:
-    await tx.conn.execute(
-        sa.insert(comments).values(
-            id=comment.id,
-            chat_id=comment.chat_id,
-            tenant_id=tx.tenant.id,
-            author_id=comment.author.id,
-            body=comment.body,
-            created_at=comment.created_at,
-            edited_at=None,
-        )
+def _drop_chat(tx: Tx, chat: Chat, broadcast_id: str, *, answer_chat_id: bool) -> Steps[_Change]:
+    offset = yield from tx.take_offset(chat.url_id, chats=-1)
+    yield from _rewrite_words(tx, chat.id, None, "")
+    yield from run(sql.DELETE_CHAT_COMMENTS, chat.id)
+    yield from run(sql.DELETE_CHAT, chat.id)
+    answer: dict[str, Any] = {"offset": offset}
+    if answer_chat_id:
+        answer = {"chatId": chat.id, "offset": offset}
+    return _Change(
+        status=200,
+        url_id=chat.url_id,
+        event=events.chat_deleted(tx.position(chat.url_id), broadcast_id, chat.id),
+        answer=answer,
+        chat_id=chat.id,
     )
 
 
-async def _touch_chat(tx: Tx, chat: Chat, **changes: Any) -> Chat:
+# --- reading and changing rows ----------------------------------------------------------------
+
+
+def _locked_chat(tx: Tx, chat_id: str) -> Steps[Chat]:
+    """The chat, its row locked until commit: writers of one chat queue here, in turn."""
+    row = None
+    if _storable(chat_id):
+        row = yield from one(sql.LOCKED_CHAT, tx.tenant.id, chat_id)
+    if row is None:
+        raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
+    return Chat(
+        id=row["id"],
+        url_id=row["url_id"],
+        x=float(row["x"]),
+        y=float(row["y"]),
+        comment_count=int(row["comment_count"]),
+        resolved=bool(row["resolved"]),
+        author=_author(row),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+        version=int(row["version"]),
+    )
+
+
+def _comment_and_chat(tx: Tx, comment_id: str) -> Steps[tuple[Comment, Chat]]:
+    """The comment and its chat, read AFTER locking the chat.
+
+    Reading the comment first and locking later would let two deletes of one comment both
+    see it: the second reads it again once the first has committed, and finds it gone.
+    """
+    missing = NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
+    if not _storable(comment_id):
+        raise missing
+    found = yield from one(sql.COMMENT_CHAT, tx.tenant.id, comment_id)
+    if found is None:
+        raise missing
+    try:
+        chat = yield from _locked_chat(tx, found["chat_id"])
+    except NotFound:
+        raise missing from None
+    row = yield from one(sql.COMMENT, tx.tenant.id, comment_id)
+    if row is None:
+        raise missing
+    comment = Comment(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        body=row["body"],
+        author=_author(row),
+        created_at=as_utc(row["created_at"]),
+        edited_at=as_utc(row["edited_at"]) if row["edited_at"] is not None else None,
+    )
+    return comment, chat
+
+
+def _insert_comment(tx: Tx, comment: Comment) -> Steps[None]:
+    yield from run(
+        sql.INSERT_COMMENT,
+        comment.id,
+        comment.chat_id,
+        tx.tenant.id,
+        comment.author.id,
+        comment.body,
+        comment.created_at,
+    )
+
+
+def _touch_chat(tx: Tx, chat: Chat, **changes: Any) -> Steps[Chat]:
     """Apply `changes` to the chat row, bumping its version and updatedAt."""
     chat = dataclasses.replace(chat, updated_at=tx.now, version=chat.version + 1, **changes)
-    await tx.conn.execute(
-        sa.update(chats)
-        .where(chats.c.id == chat.id)
-        .values(
-            x=chat.x,
-            y=chat.y,
-            resolved=chat.resolved,
-            comment_count=chat.comment_count,
-            updated_at=chat.updated_at,
-            version=chat.version,
-        )
+    yield from run(
+        sql.UPDATE_CHAT,
+        chat.x,
+        chat.y,
+        chat.resolved,
+        chat.comment_count,
+        chat.updated_at,
+        chat.version,
+        chat.id,
     )
     return chat
+
+
+def _rewrite_words(tx: Tx, chat_id: str, comment_id: str | None, body: str) -> Steps[None]:
+    """Put `body` in place of a comment's words (or every comment's of the chat, when
+    `comment_id` is None) in the stored events and in the stored answers to their writes:
+    deleted words are never sent again, by a replay, `/events` or a retried write."""
+    if comment_id is None:
+        rows = yield from every(sql.CHAT_TEXT_EVENTS, tx.channel_id, chat_id)
+    else:
+        rows = yield from every(sql.COMMENT_TEXT_EVENTS, tx.channel_id, chat_id, comment_id)
+    for row in rows:
+        target = str(row["comment_id"])
+        payload = reworded(bytes(row["payload"]), target, body)
+        if payload is not None:
+            yield from run(sql.REWRITE_EVENT, payload, tx.channel_id, row["offset"])
+        stored = yield from one(sql.OUTCOME_RESPONSE, tx.tenant.id, row["broadcast_id"])
+        if stored is not None:
+            response = reworded(bytes(stored["response"]), target, body)
+            if response is not None:
+                yield from run(sql.REWRITE_OUTCOME, response, tx.tenant.id, row["broadcast_id"])
+
+
+def reworded(data: bytes, comment_id: str, body: str) -> bytes | None:
+    """`data` (an event or an answer) with the comment's body replaced; None if not in it."""
+    document = orjson.loads(data)
+    comment = document.get("comment") if isinstance(document, dict) else None
+    if not isinstance(comment, dict) or comment.get("id") != comment_id:
+        return None
+    if comment.get("body") == body:
+        return None
+    comment["body"] = body
+    return orjson.dumps(document)
+
+
+def _author(row: Row) -> User:
+    role: Role = row["author_role"]
+    return User(
+        id=row["author_id"],
+        name=row["author_name"],
+        avatar_url=row["author_avatar_url"],
+        role=role,
+    )
+
+
+def _storable(value: str) -> bool:
+    """Ids we make are URL-safe; one with a NUL (PostgreSQL refuses it) names nothing."""
+    return "\x00" not in value

@@ -1,0 +1,117 @@
+"""The SQL of the write path, written once for SQLite and PostgreSQL.
+
+Writes are the hot path, so they skip SQL construction at run time: each statement is plain
+text with `?` placeholders, turned into the driver's form once (`prepared`). Where the two
+databases differ, PostgreSQL takes row locks (`FOR UPDATE`) that SQLite, with its one writer
+at a time, does not need.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_LOCK = " FOR UPDATE OF c"
+_PLACEHOLDER = re.compile(r"\?")
+
+
+@functools.cache
+def prepared(sql: str, dialect: str) -> str:
+    """`sql` as the driver of `dialect` takes it: `$1, $2, …` and row locks for PostgreSQL."""
+    if dialect == "postgresql":
+        numbers = iter(range(1, sql.count("?") + 1))
+        return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+    return sql.replace(_LOCK, "")
+
+
+STORED_OUTCOME = (
+    "SELECT operation, actor_id, status_code, response FROM idempotency_keys"
+    " WHERE tenant_id = ? AND broadcast_id = ?"
+)
+
+UPSERT_USER = (
+    "INSERT INTO users (tenant_id, id, name, avatar_url, role, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
+    " avatar_url = excluded.avatar_url, role = excluded.role, updated_at = excluded.updated_at"
+)
+
+# Taking the next offset: update the head first (its row lock orders the channel's writers);
+# insert a head only for a channel's very first event, so no sequence value burns per write.
+_HEAD = " RETURNING id, epoch, top_offset, history_floor, chat_count"
+BUMP_HEAD = (
+    "UPDATE channels SET top_offset = top_offset + 1, chat_count = chat_count + ?"
+    " WHERE tenant_id = ? AND url_id = ?" + _HEAD
+)
+NEW_HEAD = (
+    "INSERT INTO channels (tenant_id, url_id, epoch, top_offset, history_floor, chat_count)"
+    " VALUES (?, ?, ?, 1, 0, ?) ON CONFLICT (tenant_id, url_id) DO NOTHING" + _HEAD
+)
+TRIM_EVENTS = 'DELETE FROM events WHERE channel_id = ? AND "offset" <= ?'
+RAISE_FLOOR = "UPDATE channels SET history_floor = ? WHERE id = ? AND history_floor < ?"
+
+_USER_COLUMNS = "u.id AS author_id, u.name AS author_name, u.avatar_url AS author_avatar_url,"
+_USER_COLUMNS += " u.role AS author_role"
+LOCKED_CHAT = (
+    "SELECT c.id, c.url_id, c.x, c.y, c.comment_count, c.resolved, c.created_at,"
+    f" c.updated_at, c.version, {_USER_COLUMNS} FROM chats c"
+    " JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.author_id"
+    " WHERE c.tenant_id = ? AND c.id = ?" + _LOCK
+)
+COMMENT = (
+    f"SELECT m.id, m.chat_id, m.body, m.created_at, m.edited_at, {_USER_COLUMNS}"
+    " FROM comments m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.author_id"
+    " WHERE m.tenant_id = ? AND m.id = ?"
+)
+COMMENT_CHAT = "SELECT chat_id FROM comments WHERE tenant_id = ? AND id = ?"
+
+INSERT_CHAT = (
+    "INSERT INTO chats (id, tenant_id, url_id, x, y, resolved, comment_count, author_id,"
+    " page_url, image_src, created_at, updated_at, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE_CHAT = (
+    "UPDATE chats SET x = ?, y = ?, resolved = ?, comment_count = ?, updated_at = ?,"
+    " version = ? WHERE id = ?"
+)
+DELETE_CHAT = "DELETE FROM chats WHERE id = ?"
+INSERT_COMMENT = (
+    "INSERT INTO comments (id, chat_id, tenant_id, author_id, body, created_at, edited_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, NULL)"
+)
+UPDATE_COMMENT = "UPDATE comments SET body = ?, edited_at = ? WHERE id = ?"
+DELETE_COMMENT = "DELETE FROM comments WHERE id = ?"
+DELETE_CHAT_COMMENTS = "DELETE FROM comments WHERE chat_id = ?"
+
+INSERT_EVENT = (
+    'INSERT INTO events (channel_id, "offset", epoch, type, broadcast_id, chat_id,'
+    " comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_OUTCOME = (
+    "INSERT INTO idempotency_keys (tenant_id, broadcast_id, operation, actor_id, status_code,"
+    " response, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# Per image and day, so that writers on different images of one tenant never queue on one
+# row; a tenant's day is the sum of its images' rows (storage/usage.py).
+ADD_CHANNEL_USAGE = (
+    "INSERT INTO channel_usage_daily (channel_id, day, tenant_id, conversations_created,"
+    " comments_created) VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_id, day) DO UPDATE SET"
+    " conversations_created = channel_usage_daily.conversations_created"
+    " + excluded.conversations_created,"
+    " comments_created = channel_usage_daily.comments_created + excluded.comments_created"
+)
+
+# Events that carry a comment's words (its creation, its edits), to rewrite them.
+COMMENT_TEXT_EVENTS = (
+    'SELECT "offset", broadcast_id, comment_id, payload FROM events'
+    " WHERE channel_id = ? AND chat_id = ? AND comment_id = ?"
+)
+CHAT_TEXT_EVENTS = (
+    'SELECT "offset", broadcast_id, comment_id, payload FROM events'
+    " WHERE channel_id = ? AND chat_id = ? AND comment_id IS NOT NULL"
+)
+REWRITE_EVENT = 'UPDATE events SET payload = ? WHERE channel_id = ? AND "offset" = ?'
+OUTCOME_RESPONSE = "SELECT response FROM idempotency_keys WHERE tenant_id = ? AND broadcast_id = ?"
+REWRITE_OUTCOME = (
+    "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND broadcast_id = ?"
+)

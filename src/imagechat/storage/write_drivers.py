@@ -1,8 +1,9 @@
 """Run a write transaction (the steps of storage/writes.py) on SQLite or PostgreSQL.
 
 SQLite: one thread of its own holds the one write connection and runs each transaction whole,
-so a write costs one hop between the event loop and a thread, not one per statement. SQLite
-has a single writer anyway; the thread's queue is where concurrent writers wait.
+so a write costs one hop between the event loop and a thread, not one per statement, and
+writers queued meanwhile commit together. SQLite has a single writer anyway; the thread's
+queue is where concurrent writers wait.
 
 PostgreSQL: asyncpg straight from a small pool, statements prepared once per connection.
 Concurrent writers run truly in parallel; row locks (see write_sql.py) order them.
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from imagechat.storage.values import for_sqlite
-from imagechat.storage.write_sql import prepared
+from imagechat.storage.write_sql import combined_inserts, prepared
 from imagechat.storage.writes import Query, Steps
 
 T = TypeVar("T")
@@ -35,21 +38,101 @@ class WriteDriver(Protocol):
 
 
 class SqliteWrites:
-    """Every write transaction in one thread of its own, a whole transaction per hop."""
+    """Every write transaction in one thread of its own, committed in groups.
 
-    def __init__(self, path: str) -> None:
+    Writers that arrive while the thread is busy are taken together: one `BEGIN IMMEDIATE`
+    and one `COMMIT` for the group, each write inside a savepoint of its own, so a write that
+    fails rolls back alone. Under load that saves a thread hop and a commit per write; a lone
+    write is one transaction as before.
+    """
+
+    def __init__(self, path: str, *, max_group: int = 64) -> None:
         self._path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imagechat-writer")
+        self._max_group = max_group
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._db: sqlite3.Connection | None = None
 
     async def run(self, steps: Steps[T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, steps)
+        future: asyncio.Future[T] = loop.create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="imagechat-writer", daemon=True)
+            self._thread.start()
+        self._jobs.put(_Job(steps, loop, future))
+        return await future
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._disconnect)
-        self._executor.shutdown(wait=True)
+        if self._thread is not None:
+            self._jobs.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    def _work(self) -> None:
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                group = [job]
+                stopping = False
+                while len(group) < self._max_group:
+                    try:
+                        more = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        stopping = True
+                        break
+                    group.append(more)
+                self._commit(group)
+                if stopping:
+                    return
+        finally:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _commit(self, group: list[_Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            db = self._connection()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if len(group) == 1:  # alone: its own transaction, no savepoint needed
+                    outcomes.append((True, self._drive(db, group[0].steps)))
+                else:
+                    for job in group:
+                        outcomes.append(self._in_savepoint(db, job))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except Exception as error:  # nothing of the group was written
+            outcomes = [(False, error)] * len(group)
+        self._settle(group, outcomes)
+
+    def _in_savepoint(self, db: sqlite3.Connection, job: _Job) -> tuple[bool, Any]:
+        db.execute("SAVEPOINT write")
+        try:
+            result = self._drive(db, job.steps)
+        except Exception as error:
+            db.execute("ROLLBACK TO write")
+            db.execute("RELEASE write")
+            return False, error
+        db.execute("RELEASE write")
+        return True, result
+
+    @staticmethod
+    def _settle(group: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
+        """Hand each waiting writer its answer, on its own event loop, one wake-up per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, bool, Any]]] = {}
+        for job, (ok, value) in zip(group, outcomes, strict=True):
+            by_loop.setdefault(job.loop, []).append((job, ok, value))
+        for loop, settled in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                loop.call_soon_threadsafe(_settle, settled)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -66,22 +149,6 @@ class SqliteWrites:
                 db.execute(f"PRAGMA {pragma}")
             self._db = db
         return self._db
-
-    def _disconnect(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def _transaction(self, steps: Steps[T]) -> T:
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            result = self._drive(db, steps)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return result
 
     @staticmethod
     def _drive(db: sqlite3.Connection, steps: Steps[T]) -> T:
@@ -100,11 +167,30 @@ class SqliteWrites:
                     if "UNIQUE" in str(error):
                         raise DuplicateKey(str(error)) from error
                     raise
-                if query.fetch == "count":
+                if query.fetch == "later":
+                    answer = None
+                elif query.fetch == "count":
                     answer = cursor.rowcount
                 else:
                     rows = cursor.fetchall()
                     answer = rows if query.fetch == "all" else (rows[0] if rows else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    steps: Steps[Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+def _settle(settled: list[tuple[_Job, bool, Any]]) -> None:
+    for job, ok, value in settled:
+        if job.future.done():  # its caller gave up waiting; the write stands
+            continue
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
 
 
 class PostgresWrites:
@@ -121,14 +207,22 @@ class PostgresWrites:
 
         pool = await self._open()
         async with pool.acquire() as conn, conn.transaction():
+            pending: list[Query] = []  # INSERTs nobody reads yet: sent together, later
             answer: Any = None
             with contextlib.closing(steps):
                 while True:
                     try:
                         query: Query = steps.send(answer)
                     except StopIteration as done:
+                        await _send_together(conn, pending)
                         result: T = done.value
                         return result
+                    if query.fetch == "later":
+                        pending.append(query)
+                        answer = None
+                        continue
+                    await _send_together(conn, pending)
+                    pending = []
                     statement = prepared(query.sql, "postgresql")
                     try:
                         if query.fetch == "one":
@@ -148,7 +242,7 @@ class PostgresWrites:
                     import asyncpg
 
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=1, max_size=self._max_size
+                        self._dsn, min_size=1, max_size=self._max_size, reset=_keep_session
                     )
         return self._pool
 
@@ -156,3 +250,23 @@ class PostgresWrites:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+async def _keep_session(_connection: Any) -> None:
+    """Nothing to reset between writes: they set no session state, take no advisory locks
+    and listen to nothing, and each ended its transaction. (asyncpg's default reset costs a
+    round trip per write.)"""
+
+
+async def _send_together(conn: Any, queries: list[Query]) -> None:
+    """Several INSERTs as one statement (data-modifying CTEs): one round trip, not several."""
+    import asyncpg
+
+    if not queries:
+        return
+    statement = combined_inserts(tuple(query.sql for query in queries))
+    args = [value for query in queries for value in query.args]
+    try:
+        await conn.execute(statement, *args)
+    except asyncpg.UniqueViolationError as error:
+        raise DuplicateKey(str(error)) from error

@@ -19,9 +19,28 @@ _PLACEHOLDER = re.compile(r"\?")
 def prepared(sql: str, dialect: str) -> str:
     """`sql` as the driver of `dialect` takes it: `$1, $2, …` and row locks for PostgreSQL."""
     if dialect == "postgresql":
-        numbers = iter(range(1, sql.count("?") + 1))
-        return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
+        return _numbered(sql, 1)
     return sql.replace(_LOCK, "")
+
+
+@functools.cache
+def combined_inserts(statements: tuple[str, ...]) -> str:
+    """PostgreSQL: several INSERTs as ONE statement, `WITH q0 AS (INSERT …), … INSERT …`,
+    their parameters numbered in order: one round trip instead of one each. They must not
+    depend on each other's results (foreign keys are checked at the end of the statement)."""
+    parts, first = [], 1
+    for statement in statements:
+        parts.append(_numbered(statement, first))
+        first += statement.count("?")
+    if len(parts) == 1:
+        return parts[0]
+    head = ", ".join(f"q{n} AS ({part})" for n, part in enumerate(parts[:-1]))
+    return f"WITH {head} {parts[-1]}"
+
+
+def _numbered(sql: str, first: int) -> str:
+    numbers = iter(range(first, first + sql.count("?")))
+    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
 
 
 STORED_OUTCOME = (

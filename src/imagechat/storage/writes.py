@@ -31,11 +31,13 @@ Row = Any  # sqlite3.Row or asyncpg.Record: both index by column name
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One statement for the driver: `one` row (or None), `all` rows, or the `count` changed."""
+    """One statement for the driver: `one` row (or None), `all` rows, the `count` changed, or
+    nothing (`later`): an INSERT whose outcome the operation does not read, which a driver
+    may send together with the next ones (PostgreSQL: one statement, one round trip)."""
 
     sql: str
     args: tuple[Any, ...]
-    fetch: Literal["one", "all", "count"]
+    fetch: Literal["one", "all", "count", "later"]
 
 
 Steps = Generator[Query, Any, T]
@@ -53,6 +55,11 @@ def every(statement: str, *args: Any) -> Steps[list[Row]]:
 def run(statement: str, *args: Any) -> Steps[int]:
     count: int = yield Query(statement, args, "count")
     return count
+
+
+def insert(statement: str, *args: Any) -> Steps[None]:
+    """An INSERT whose result nobody reads; it fails the transaction if it fails."""
+    yield Query(statement, args, "later")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +159,7 @@ def transaction(
     change = yield from operation(tx)
     data = events.encode(change.event)
     body = orjson.dumps(change.answer)
-    yield from run(
+    yield from insert(
         sql.INSERT_EVENT,
         tx.channel_id,
         tx.offset,
@@ -164,7 +171,7 @@ def transaction(
         data,
         moment,
     )
-    yield from run(
+    yield from insert(
         sql.INSERT_OUTCOME,
         tenant.id,
         broadcast_id,
@@ -175,7 +182,7 @@ def transaction(
         moment,
     )
     if change.conversations or change.comments:
-        yield from run(
+        yield from insert(
             sql.ADD_CHANNEL_USAGE,
             tx.channel_id,
             utc_day(moment),
@@ -200,7 +207,7 @@ def stored_outcome(
 
 
 def upsert_user(tenant_id: str, user: User, moment: datetime) -> Steps[None]:
-    yield from run(
+    yield from insert(
         sql.UPSERT_USER, tenant_id, user.id, user.name, user.avatar_url, user.role, moment
     )
 
@@ -240,7 +247,7 @@ def create_chat(
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        yield from run(
+        yield from insert(
             sql.INSERT_CHAT,
             chat.id,
             tx.tenant.id,
@@ -283,8 +290,8 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        yield from _insert_comment(tx, comment)
         chat = yield from _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
+        yield from _insert_comment(tx, comment)
         return _Change(
             status=201,
             url_id=chat.url_id,
@@ -474,7 +481,7 @@ def _comment_and_chat(tx: Tx, comment_id: str) -> Steps[tuple[Comment, Chat]]:
 
 
 def _insert_comment(tx: Tx, comment: Comment) -> Steps[None]:
-    yield from run(
+    yield from insert(
         sql.INSERT_COMMENT,
         comment.id,
         comment.chat_id,

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -274,3 +275,43 @@ async def test_a_database_of_the_first_schema_is_migrated(empty_database: str) -
     assert payloads[1]["comment"]["body"] == ""
     assert payloads[2]["commentId"] == "m2" and "comment" not in payloads[2]
     assert b"secret" not in b"".join(bytes(r.payload) for r in rows)
+
+
+async def test_requests_for_random_tenants_leave_memory_flat(
+    app_client: Any, backend: str
+) -> None:
+    """Every request names its tenant: made-up ones are answered 404 and never pile up.
+
+    Counted: memory allocated by imagechat's own code and still held (the framework keeps
+    bounded caches of its own, which fill and empty in cycles of about a thousand paths)."""
+    import gc
+    import tracemalloc
+
+    if backend != "sqlite":
+        pytest.skip("the cache is the same whatever the database; once is enough")
+    store = app_client.app.state.services.store
+    store.tenants.cache.max_entries = 100
+
+    async def ask(count: int) -> None:
+        for _ in range(count):
+            answer = await app_client.get(
+                f"/api/v1/t-{secrets.token_hex(8)}/chats", params={"urlId": "x"}
+            )
+            assert answer.status_code == 404
+
+    def retained() -> tracemalloc.Snapshot:
+        gc.collect()  # refused requests leave cycles (exceptions and their frames) behind
+        return tracemalloc.take_snapshot().filter_traces(ours)
+
+    ours = [tracemalloc.Filter(True, "*/imagechat/*")]
+    await ask(200)
+    tracemalloc.start()
+    try:
+        before = retained()
+        await ask(1000)
+        after = retained()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert len(store.tenants.cache) <= 100
+    assert grown < 64 * 1024, f"{grown} bytes kept by imagechat after 1000 unknown tenants"

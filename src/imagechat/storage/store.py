@@ -1,7 +1,8 @@
 """The Store: the only door to the database. Each concern lives in a module of its own:
 
-- writes.py (+ write_sql.py, write_drivers.py): every mutation, one transaction each;
-- reads.py: snapshots, threads, the event log for recovery;
+- writes.py (+ write_sql.py): every mutation, one transaction each;
+- reads.py (+ read_sql.py): snapshots, threads, the event log for recovery;
+- drivers.py: runs those (written as steps.py) on SQLite or PostgreSQL;
 - tenants.py (+ tenant_cache.py): sites;
 - upkeep.py: trimming the log, new epochs, purges;
 - usage.py: usage counters.
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.usage import UsageDelta
 from imagechat.storage import writes
+from imagechat.storage.drivers import Driver, DuplicateKey, PostgresDriver, SqliteDriver
 from imagechat.storage.engine import create_engine, is_sqlite, normalize_url
 from imagechat.storage.migrate import migrate
 from imagechat.storage.reads import History, Reads, Snapshot
@@ -26,12 +28,6 @@ from imagechat.storage.tenants import Tenants
 from imagechat.storage.transactions import Transactions
 from imagechat.storage.upkeep import Upkeep
 from imagechat.storage.usage import Usage
-from imagechat.storage.write_drivers import (
-    DuplicateKey,
-    PostgresWrites,
-    SqliteWrites,
-    WriteDriver,
-)
 from imagechat.storage.writes import WriteOutcome
 
 RECORDED_USERS_MAX = 10_000
@@ -43,11 +39,11 @@ class Store:
         self.sqlite = engine.dialect.name == "sqlite"
         self.max_replay = max_replay
         transactions = Transactions(engine)
-        self.reads = Reads(transactions, max_replay=max_replay)
+        self._driver = _driver(engine)
+        self.reads = Reads(self._driver, max_replay=max_replay)
         self.tenants = Tenants(transactions)
         self.upkeep = Upkeep(transactions)
         self.counters = Usage(transactions)
-        self._writes = _write_driver(engine)
         self._recorded_users: set[tuple[str, User]] = set()
 
     @classmethod
@@ -66,7 +62,7 @@ class Store:
         await migrate(self.engine)
 
     async def close(self) -> None:
-        await self._writes.close()
+        await self._driver.close()
         await self.engine.dispose()
 
     # --- tenants --------------------------------------------------------------------------
@@ -131,10 +127,10 @@ class Store:
             max_replay=self.max_replay,
         )
         try:
-            outcome = await self._writes.run(steps)
+            outcome = await self._driver.write(steps)
         except DuplicateKey:
             # A concurrent retry with the same broadcastId committed first: answer as it did.
-            stored = await self._writes.run(
+            stored = await self._driver.write(
                 writes.stored_outcome(tenant.id, actor.id, broadcast_id, name)
             )
             if stored is None:
@@ -172,7 +168,7 @@ class Store:
         return await self.counters.days(tenant_id, first, last)
 
 
-def _write_driver(engine: AsyncEngine) -> WriteDriver:
+def _driver(engine: AsyncEngine) -> Driver:
     url = engine.url
     if engine.dialect.name == "sqlite":
         path = url.database
@@ -181,9 +177,9 @@ def _write_driver(engine: AsyncEngine) -> WriteDriver:
                 "imagechat needs an SQLite database file (sqlite+aiosqlite:///path.db): "
                 "an in-memory one would be a different database on every connection"
             )
-        return SqliteWrites(path)
+        return SqliteDriver(path)
     dsn = make_url(str(url.render_as_string(hide_password=False))).set(drivername="postgresql")
-    return PostgresWrites(dsn.render_as_string(hide_password=False))
+    return PostgresDriver(dsn.render_as_string(hide_password=False))
 
 
 __all__ = ["History", "Snapshot", "Store", "UsageDelta", "WriteOutcome"]

@@ -1,5 +1,6 @@
-"""Transactions for the SQLAlchemy side of the Store: consistent reads and the rare writes
-(tenants, upkeep, usage flushes). The hot write path has its own drivers (write_drivers.py)."""
+"""Transactions for the SQLAlchemy side of the Store: the rare writes and reads of tenants,
+upkeep and usage. What clients read and write on every request has its own, leaner path
+(drivers.py)."""
 
 from __future__ import annotations
 

@@ -1,47 +1,18 @@
-"""The SQL of the write path, written once for SQLite and PostgreSQL.
+"""The SQL of the write path, written once for SQLite and PostgreSQL (see sql_dialects.py).
 
-Writes are the hot path, so they skip SQL construction at run time: each statement is plain
-text with `?` placeholders, turned into the driver's form once (`prepared`). Where the two
-databases differ, PostgreSQL takes row locks (`FOR UPDATE`) that SQLite, with its one writer
-at a time, does not need.
+Where the two databases differ, PostgreSQL takes row locks (`LOCK`) that SQLite, with its one
+writer at a time, does not need.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-
-_LOCK = " FOR UPDATE OF c"
-_PLACEHOLDER = re.compile(r"\?")
-
-
-@functools.cache
-def prepared(sql: str, dialect: str) -> str:
-    """`sql` as the driver of `dialect` takes it: `$1, $2, …` and row locks for PostgreSQL."""
-    if dialect == "postgresql":
-        return _numbered(sql, 1)
-    return sql.replace(_LOCK, "")
-
-
-@functools.cache
-def combined_inserts(statements: tuple[str, ...]) -> str:
-    """PostgreSQL: several INSERTs as ONE statement, `WITH q0 AS (INSERT …), … INSERT …`,
-    their parameters numbered in order: one round trip instead of one each. They must not
-    depend on each other's results (foreign keys are checked at the end of the statement)."""
-    parts, first = [], 1
-    for statement in statements:
-        parts.append(_numbered(statement, first))
-        first += statement.count("?")
-    if len(parts) == 1:
-        return parts[0]
-    head = ", ".join(f"q{n} AS ({part})" for n, part in enumerate(parts[:-1]))
-    return f"WITH {head} {parts[-1]}"
-
-
-def _numbered(sql: str, first: int) -> str:
-    numbers = iter(range(first, first + sql.count("?")))
-    return _PLACEHOLDER.sub(lambda _: f"${next(numbers)}", sql)
-
+from imagechat.storage.rows import (
+    CHAT_COLUMNS,
+    CHATS_WITH_AUTHORS,
+    COMMENT_COLUMNS,
+    COMMENTS_WITH_AUTHORS,
+)
+from imagechat.storage.sql_dialects import LOCK
 
 STORED_OUTCOME = (
     "SELECT operation, actor_id, status_code, response FROM idempotency_keys"
@@ -69,18 +40,11 @@ NEW_HEAD = (
 TRIM_EVENTS = 'DELETE FROM events WHERE channel_id = ? AND "offset" <= ?'
 RAISE_FLOOR = "UPDATE channels SET history_floor = ? WHERE id = ? AND history_floor < ?"
 
-_USER_COLUMNS = "u.id AS author_id, u.name AS author_name, u.avatar_url AS author_avatar_url,"
-_USER_COLUMNS += " u.role AS author_role"
 LOCKED_CHAT = (
-    "SELECT c.id, c.url_id, c.x, c.y, c.comment_count, c.resolved, c.created_at,"
-    f" c.updated_at, c.version, {_USER_COLUMNS} FROM chats c"
-    " JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.author_id"
-    " WHERE c.tenant_id = ? AND c.id = ?" + _LOCK
+    f"SELECT {CHAT_COLUMNS} FROM {CHATS_WITH_AUTHORS} WHERE c.tenant_id = ? AND c.id = ?" + LOCK
 )
 COMMENT = (
-    f"SELECT m.id, m.chat_id, m.body, m.created_at, m.edited_at, {_USER_COLUMNS}"
-    " FROM comments m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.author_id"
-    " WHERE m.tenant_id = ? AND m.id = ?"
+    f"SELECT {COMMENT_COLUMNS} FROM {COMMENTS_WITH_AUTHORS} WHERE m.tenant_id = ? AND m.id = ?"
 )
 COMMENT_CHAT = "SELECT chat_id FROM comments WHERE tenant_id = ? AND id = ?"
 

@@ -1,65 +1,29 @@
 """Every mutation, each in ONE transaction with its offset, event row, idempotency record and
 usage counters. Nothing is published for a change that did not commit.
 
-The operations are written sans I/O: each is a generator that yields the statements it needs
-(`Query`) and receives their results, so one body of rules runs on SQLite (in the writer
-thread, a whole transaction per hop) and on PostgreSQL (asyncpg), see write_drivers.py.
+The operations are written sans I/O (storage/steps.py): one body of rules runs on SQLite (in
+the writer thread, a whole transaction per hop) and on PostgreSQL (asyncpg), see drivers.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 import orjson
 
 from imagechat.domain import events, limits, permissions
 from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.events import EncodedEvent
-from imagechat.domain.models import Chat, Comment, Role, Tenant, User
+from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now, utc_day
+from imagechat.storage import rows
 from imagechat.storage import write_sql as sql
-from imagechat.storage.values import as_utc
-
-T = TypeVar("T")
-Row = Any  # sqlite3.Row or asyncpg.Record: both index by column name
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """One statement for the driver: `one` row (or None), `all` rows, the `count` changed, or
-    nothing (`later`): an INSERT whose outcome the operation does not read, which a driver
-    may send together with the next ones (PostgreSQL: one statement, one round trip)."""
-
-    sql: str
-    args: tuple[Any, ...]
-    fetch: Literal["one", "all", "count", "later"]
-
-
-Steps = Generator[Query, Any, T]
-
-
-def one(statement: str, *args: Any) -> Steps[Row | None]:
-    return (yield Query(statement, args, "one"))
-
-
-def every(statement: str, *args: Any) -> Steps[list[Row]]:
-    rows: list[Row] = yield Query(statement, args, "all")
-    return rows
-
-
-def run(statement: str, *args: Any) -> Steps[int]:
-    count: int = yield Query(statement, args, "count")
-    return count
-
-
-def insert(statement: str, *args: Any) -> Steps[None]:
-    """An INSERT whose result nobody reads; it fails the transaction if it fails."""
-    yield Query(statement, args, "later")
+from imagechat.storage.steps import Steps, every, insert, one, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,18 +400,7 @@ def _locked_chat(tx: Tx, chat_id: str) -> Steps[Chat]:
         row = yield from one(sql.LOCKED_CHAT, tx.tenant.id, chat_id)
     if row is None:
         raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
-    return Chat(
-        id=row["id"],
-        url_id=row["url_id"],
-        x=float(row["x"]),
-        y=float(row["y"]),
-        comment_count=int(row["comment_count"]),
-        resolved=bool(row["resolved"]),
-        author=_author(row),
-        created_at=as_utc(row["created_at"]),
-        updated_at=as_utc(row["updated_at"]),
-        version=int(row["version"]),
-    )
+    return rows.chat(row)
 
 
 def _comment_and_chat(tx: Tx, comment_id: str) -> Steps[tuple[Comment, Chat]]:
@@ -469,14 +422,7 @@ def _comment_and_chat(tx: Tx, comment_id: str) -> Steps[tuple[Comment, Chat]]:
     row = yield from one(sql.COMMENT, tx.tenant.id, comment_id)
     if row is None:
         raise missing
-    comment = Comment(
-        id=row["id"],
-        chat_id=row["chat_id"],
-        body=row["body"],
-        author=_author(row),
-        created_at=as_utc(row["created_at"]),
-        edited_at=as_utc(row["edited_at"]) if row["edited_at"] is not None else None,
-    )
+    comment = rows.comment(row)
     return comment, chat
 
 
@@ -513,10 +459,10 @@ def _rewrite_words(tx: Tx, chat_id: str, comment_id: str | None, body: str) -> S
     `comment_id` is None) in the stored events and in the stored answers to their writes:
     deleted words are never sent again, by a replay, `/events` or a retried write."""
     if comment_id is None:
-        rows = yield from every(sql.CHAT_TEXT_EVENTS, tx.channel_id, chat_id)
+        carriers = yield from every(sql.CHAT_TEXT_EVENTS, tx.channel_id, chat_id)
     else:
-        rows = yield from every(sql.COMMENT_TEXT_EVENTS, tx.channel_id, chat_id, comment_id)
-    for row in rows:
+        carriers = yield from every(sql.COMMENT_TEXT_EVENTS, tx.channel_id, chat_id, comment_id)
+    for row in carriers:
         target = str(row["comment_id"])
         payload = reworded(bytes(row["payload"]), target, body)
         if payload is not None:
@@ -538,16 +484,6 @@ def reworded(data: bytes, comment_id: str, body: str) -> bytes | None:
         return None
     comment["body"] = body
     return orjson.dumps(document)
-
-
-def _author(row: Row) -> User:
-    role: Role = row["author_role"]
-    return User(
-        id=row["author_id"],
-        name=row["author_name"],
-        avatar_url=row["author_avatar_url"],
-        role=role,
-    )
 
 
 def _storable(value: str) -> bool:

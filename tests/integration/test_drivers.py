@@ -13,9 +13,9 @@ from imagechat.domain import limits
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
+from imagechat.storage.drivers import SqliteDriver
+from imagechat.storage.sql_dialects import combined_inserts, prepared
 from imagechat.storage.store import Store
-from imagechat.storage.write_drivers import SqliteWrites
-from imagechat.storage.write_sql import combined_inserts, prepared
 
 ADA = User(id="g:ada", name="Ada", avatar_url=None, role="guest")
 
@@ -68,8 +68,8 @@ async def test_sqlite_writes_commit_in_groups(tmp_path: object, database_url: st
     store = await Store.open(database_url)
     try:
         tenant = await store.create_tenant(f"t-{uuid.uuid4().hex[:8]}")
-        driver = store._writes
-        assert isinstance(driver, SqliteWrites)
+        driver = store._driver
+        assert isinstance(driver, SqliteDriver)
         commits = 0
         original = driver._commit
 

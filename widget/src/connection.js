@@ -136,9 +136,12 @@ export class LiveConnection {
     });
     ws.addEventListener("message", (event) => {
       if (this.ws !== ws) return;
+      heard = true;
       // A message proves the connection really works; only then forget past failures, so a
       // server that accepts and immediately drops us still gets an increasing backoff.
       this.attempt = 0;
+      this.silentFailures = 0;
+      this.setPolling(false);
       this.onFrame(event.data);
     });
     ws.addEventListener("close", (event) => {

@@ -100,6 +100,7 @@ export class Widget {
     this.notice = dom.notice;
     this.presence = dom.presence;
     this.delayed = dom.delayed;
+    this.pills = dom.pills;
     this.live = dom.live;
     /** @type {MediaQueryList | null} */
     this.darkQuery = null;
@@ -108,7 +109,7 @@ export class Widget {
     this.markers = new MarkerLayer(this);
     this.thread = new ThreadView(this);
     this.composer = new ComposerView(this);
-    this.root.append(this.markers.toggle);
+    this.pills.prepend(this.markers.toggle);
     this.surface.append(this.markers.clusterList);
     // Floating windows live in <body> so that no overflow:hidden ancestor of the image clips
     // them; they are positioned in document coordinates next to their marker.
@@ -170,7 +171,7 @@ export class Widget {
     const live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
     root.append(surface, banner, stack, live);
     this.insertionPoint().insertAdjacentElement("afterend", root);
-    return { root, surface, surfaceHint, banner, notice, presence, delayed, live };
+    return { root, surface, surfaceHint, banner, notice, presence, delayed, pills, live };
   }
 
   /** After <picture> wrappers and outside links, so a click never follows the link. */

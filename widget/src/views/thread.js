@@ -38,6 +38,9 @@ export class ThreadView {
     this.editingCommentId = null;
     this.error = "";
     this.loading = false;
+    /** @type {ReturnType<typeof setInterval> | 0} */
+    this.clock = 0;
+    this.copied = false;
     this.node.addEventListener("keydown", (event) => widget.onEscape(event));
   }
 
@@ -62,6 +65,7 @@ export class ThreadView {
     widget.renderMarkers();
     this.node.focus({ preventScroll: true });
     if (!chat.pending) this.refresh();
+    if (!this.clock) this.clock = setInterval(() => this.render(), CLOCK_MS);
   }
 
   /** Loads the comments; cached ones stay on screen meanwhile (and offline). */
@@ -107,6 +111,8 @@ export class ThreadView {
     this.node.replaceChildren();
     this.chatId = null;
     this.editingCommentId = null;
+    if (this.clock) clearInterval(this.clock);
+    this.clock = 0;
     this.widget.renderMarkers();
     const target = this.returnFocusTo;
     this.returnFocusTo = null;
@@ -174,6 +180,7 @@ export class ThreadView {
       });
     }
     setChildren(this.node, [
+      isNarrowViewport() ? imageCrop(widget.img, chat.x, chat.y, widget.t("imageCrop")) : null,
       this.header(chat, titleId, authorName),
       status,
       list,
@@ -241,6 +248,8 @@ export class ThreadView {
         close,
       ]),
     ]);
+    const actions = el("div", { class: "imagechat-thread-actions" }, [this.copyLinkButton(chat)]);
+    top.append(actions);
     if (this.canModerate(chat)) {
       const resolve = el("button", {
         type: "button",
@@ -256,7 +265,7 @@ export class ThreadView {
         widget.t("confirmDeleteChat"),
         () => this.run(() => widget.bound.deleteChat(chat.id, widget.identity)),
       );
-      top.append(el("div", { class: "imagechat-thread-actions" }, [resolve, remove]));
+      actions.append(resolve, remove);
     }
     return top;
   }
@@ -292,8 +301,9 @@ export class ThreadView {
       : el("span", {
           class: "imagechat-avatar",
           "aria-hidden": "true",
-          text: name.trim().charAt(0).toUpperCase() || "?",
+          text: initials(name),
         });
+    if (!(avatar instanceof HTMLImageElement)) avatar.style.background = personColour(comment.author);
     item.append(
       el("div", { class: "imagechat-comment-meta" }, [
         avatar,
@@ -301,7 +311,8 @@ export class ThreadView {
         el("time", {
           class: "imagechat-comment-time",
           datetime: comment.createdAt,
-          text: this.formatTime(comment.createdAt),
+          title: this.formatTime(comment.createdAt),
+          text: relativeTime(comment.createdAt, widget.locale),
         }),
         comment.editedAt
           ? el("span", { class: "imagechat-comment-edited", text: widget.t("edited") })

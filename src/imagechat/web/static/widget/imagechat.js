@@ -448,6 +448,16 @@
     ["hour", 3600],
     ["minute", 60]
   ];
+  function relativeTime(iso, locale, now = Date.now()) {
+    const then = Date.parse(iso);
+    if (!Number.isFinite(then)) return "";
+    const seconds = Math.round((then - now) / 1e3);
+    const format = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style: "short" });
+    for (const [unit, length] of UNITS) {
+      if (Math.abs(seconds) >= length) return format.format(Math.trunc(seconds / length), unit);
+    }
+    return format.format(0, "second");
+  }
 
   // widget/src/dom.js
   function el(tag, attrs, children) {
@@ -962,7 +972,10 @@
       });
       ws.addEventListener("message", (event) => {
         if (this.ws !== ws) return;
+        heard = true;
         this.attempt = 0;
+        this.silentFailures = 0;
+        this.setPolling(false);
         this.onFrame(event.data);
       });
       ws.addEventListener("close", (event) => {
@@ -2623,6 +2636,7 @@
   }
 
   // widget/src/views/thread.js
+  var CLOCK_MS = 3e4;
   var ThreadView = class {
     /** @param {Widget} widget */
     constructor(widget) {
@@ -2638,6 +2652,8 @@
       this.editingCommentId = null;
       this.error = "";
       this.loading = false;
+      this.clock = 0;
+      this.copied = false;
       this.node.addEventListener("keydown", (event) => widget.onEscape(event));
     }
     get isOpen() {
@@ -2660,6 +2676,7 @@
       widget.renderMarkers();
       this.node.focus({ preventScroll: true });
       if (!chat.pending) this.refresh();
+      if (!this.clock) this.clock = setInterval(() => this.render(), CLOCK_MS);
     }
     /** Loads the comments; cached ones stay on screen meanwhile (and offline). */
     refresh() {
@@ -2701,6 +2718,8 @@
       this.node.replaceChildren();
       this.chatId = null;
       this.editingCommentId = null;
+      if (this.clock) clearInterval(this.clock);
+      this.clock = 0;
       this.widget.renderMarkers();
       const target = this.returnFocusTo;
       this.returnFocusTo = null;
@@ -2762,6 +2781,7 @@
         });
       }
       setChildren(this.node, [
+        isNarrowViewport() ? imageCrop(widget.img, chat.x, chat.y, widget.t("imageCrop")) : null,
         this.header(chat, titleId, authorName),
         status,
         list,
@@ -2826,6 +2846,8 @@
           close
         ])
       ]);
+      const actions = el("div", { class: "imagechat-thread-actions" }, [this.copyLinkButton(chat)]);
+      top.append(actions);
       if (this.canModerate(chat)) {
         const resolve = el("button", {
           type: "button",
@@ -2842,7 +2864,7 @@
           widget.t("confirmDeleteChat"),
           () => this.run(() => widget.bound.deleteChat(chat.id, widget.identity))
         );
-        top.append(el("div", { class: "imagechat-thread-actions" }, [resolve, remove]));
+        actions.append(resolve, remove);
       }
       return top;
     }
@@ -2871,8 +2893,9 @@
       }) : el("span", {
         class: "imagechat-avatar",
         "aria-hidden": "true",
-        text: name.trim().charAt(0).toUpperCase() || "?"
+        text: initials(name)
       });
+      if (!(avatar instanceof HTMLImageElement)) avatar.style.background = personColour(comment.author);
       item.append(
         el("div", { class: "imagechat-comment-meta" }, [
           avatar,
@@ -2880,7 +2903,8 @@
           el("time", {
             class: "imagechat-comment-time",
             datetime: comment.createdAt,
-            text: this.formatTime(comment.createdAt)
+            title: this.formatTime(comment.createdAt),
+            text: relativeTime(comment.createdAt, widget.locale)
           }),
           comment.editedAt ? el("span", { class: "imagechat-comment-edited", text: widget.t("edited") }) : null,
           comment.pending ? el("span", { class: "imagechat-comment-edited", text: widget.t("markerPending") }) : null
@@ -3168,6 +3192,7 @@
       this.notice = dom.notice;
       this.presence = dom.presence;
       this.delayed = dom.delayed;
+      this.pills = dom.pills;
       this.live = dom.live;
       this.darkQuery = null;
       this.lastWidth = 0;
@@ -3175,7 +3200,7 @@
       this.markers = new MarkerLayer(this);
       this.thread = new ThreadView(this);
       this.composer = new ComposerView(this);
-      this.root.append(this.markers.toggle);
+      this.pills.prepend(this.markers.toggle);
       this.surface.append(this.markers.clusterList);
       document.body.append(this.thread.node, this.composer.node);
       this.attachObservers();
@@ -3227,7 +3252,7 @@
       const live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
       root.append(surface, banner, stack, live);
       this.insertionPoint().insertAdjacentElement("afterend", root);
-      return { root, surface, surfaceHint, banner, notice, presence, delayed, live };
+      return { root, surface, surfaceHint, banner, notice, presence, delayed, pills, live };
     }
     /** After <picture> wrappers and outside links, so a click never follows the link. */
     insertionPoint() {

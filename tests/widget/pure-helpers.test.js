@@ -104,3 +104,23 @@ test("initials and colours of people", () => {
   assert.notEqual(personColour({ id: "u1" }), personColour({ id: "u2" }));
   assert.match(personColour(null), /^hsl\(/);
 });
+
+test("every person's colour keeps white initials readable (WCAG AA, 4.5:1)", () => {
+  const channel = (v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const colour = personColour({ id: `user-${i}` });
+    const [h, s, l] = colour.match(/[\d.]+/g).map(Number);
+    // hsl -> rgb
+    const a = (s / 100) * Math.min(l / 100, 1 - l / 100);
+    const f = (n) => {
+      const k = (n + h / 30) % 12;
+      return 255 * (l / 100 - a * Math.max(-1, Math.min(k - 3, 9 - k, 1)));
+    };
+    const lum = 0.2126 * channel(f(0)) + 0.7152 * channel(f(8)) + 0.0722 * channel(f(4));
+    const ratio = 1.05 / (lum + 0.05);
+    assert.ok(ratio >= 4.5, `${colour}: ${ratio.toFixed(2)}`);
+  }
+});

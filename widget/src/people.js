@@ -21,5 +21,5 @@ export function initials(name) {
 export function personColour(user) {
   const key = user?.id && user.id !== "me" ? user.id : user?.name || "";
   const hue = parseInt(shortHash(key), 16) % 360;
-  return `hsl(${hue} 70% 34%)`;
+  return `hsl(${hue} 65% 28%)`;
 }

@@ -151,7 +151,10 @@ export class MarkerLayer {
   renderClusters(shown) {
     const widget = this.widget;
     const rect = widget.surface.getBoundingClientRect();
-    const size = (widget.config.chatSquarePercentage / 100) * rect.width;
+    // As drawn: on touch screens pins are at least 32 px (see imagechat.css).
+    const coarse = typeof matchMedia === "function" && matchMedia("(pointer: coarse)").matches;
+    const drawn = (widget.config.chatSquarePercentage / 100) * rect.width;
+    const size = coarse ? Math.max(drawn, 32) : drawn;
     const active = this.keyMove?.chatId ?? this.dragging?.chatId ?? widget.thread.chatId;
     const candidates = shown
       .filter((chat) => chat.id !== active)

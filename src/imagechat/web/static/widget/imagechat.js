@@ -2248,7 +2248,7 @@
   function personColour(user) {
     const key = user?.id && user.id !== "me" ? user.id : user?.name || "";
     const hue = parseInt(shortHash(key), 16) % 360;
-    return `hsl(${hue} 70% 34%)`;
+    return `hsl(${hue} 65% 28%)`;
   }
 
   // widget/src/views/marker.js
@@ -2426,7 +2426,9 @@
     renderClusters(shown) {
       const widget = this.widget;
       const rect = widget.surface.getBoundingClientRect();
-      const size = widget.config.chatSquarePercentage / 100 * rect.width;
+      const coarse = typeof matchMedia === "function" && matchMedia("(pointer: coarse)").matches;
+      const drawn = widget.config.chatSquarePercentage / 100 * rect.width;
+      const size = coarse ? Math.max(drawn, 32) : drawn;
       const active = this.keyMove?.chatId ?? this.dragging?.chatId ?? widget.thread.chatId;
       const candidates = shown.filter((chat) => chat.id !== active).sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
       const groups = clusterMarkers(candidates, rect.width, rect.height, size).filter(

@@ -253,6 +253,12 @@ export class MarkerLayer {
     const startY = event.clientY;
     const from = { x: chat.x, y: chat.y };
     let moved = false;
+    // Capture at once: a quick drag leaves the pin before the first move is seen.
+    try {
+      button.setPointerCapture(event.pointerId);
+    } catch {
+      /* the pointer is already gone */
+    }
     /** @param {PointerEvent} move */
     const onMove = (move) => {
       if (!moved && Math.hypot(move.clientX - startX, move.clientY - startY) < DRAG_THRESHOLD_PX)
@@ -261,11 +267,6 @@ export class MarkerLayer {
         moved = true;
         this.dragging = { chatId: chat.id };
         button.classList.add("imagechat-marker--dragging");
-        try {
-          button.setPointerCapture(event.pointerId);
-        } catch {
-          /* the pointer is already gone */
-        }
       }
       move.preventDefault();
       const spot = widget.percentAt(move.clientX, move.clientY);

@@ -2522,6 +2522,10 @@
       const startY = event.clientY;
       const from = { x: chat.x, y: chat.y };
       let moved = false;
+      try {
+        button.setPointerCapture(event.pointerId);
+      } catch {
+      }
       const onMove = (move) => {
         if (!moved && Math.hypot(move.clientX - startX, move.clientY - startY) < DRAG_THRESHOLD_PX)
           return;
@@ -2529,10 +2533,6 @@
           moved = true;
           this.dragging = { chatId: chat.id };
           button.classList.add("imagechat-marker--dragging");
-          try {
-            button.setPointerCapture(event.pointerId);
-          } catch {
-          }
         }
         move.preventDefault();
         const spot = widget.percentAt(move.clientX, move.clientY);

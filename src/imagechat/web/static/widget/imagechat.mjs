@@ -2520,6 +2520,10 @@ var MarkerLayer = class {
     const startY = event.clientY;
     const from = { x: chat.x, y: chat.y };
     let moved = false;
+    try {
+      button.setPointerCapture(event.pointerId);
+    } catch {
+    }
     const onMove = (move) => {
       if (!moved && Math.hypot(move.clientX - startX, move.clientY - startY) < DRAG_THRESHOLD_PX)
         return;
@@ -2527,10 +2531,6 @@ var MarkerLayer = class {
         moved = true;
         this.dragging = { chatId: chat.id };
         button.classList.add("imagechat-marker--dragging");
-        try {
-          button.setPointerCapture(event.pointerId);
-        } catch {
-        }
       }
       move.preventDefault();
       const spot = widget.percentAt(move.clientX, move.clientY);

@@ -25,7 +25,8 @@ CONTRAST = """(el) => {
   const s = getComputedStyle(el);
   const bg = parse(s.backgroundColor), fg = parse(s.color);
   const [a, b] = [lum(bg), lum(fg)].sort((x, y) => y - x);
-  return { ratio: (a + 0.05) / (b + 0.05), alpha: bg.length > 3 ? bg[3] : 1, bg: s.backgroundColor };
+  const alpha = bg.length > 3 ? bg[3] : 1;
+  return { ratio: (a + 0.05) / (b + 0.05), alpha, bg: s.backgroundColor };
 }"""
 
 
@@ -117,6 +118,17 @@ def test_close_markers_merge_into_a_count_that_opens_a_list(
     expect(thread).to_be_visible()
     expect(thread.locator(".imagechat-comment-body")).to_have_text(["crowded 1"])
     page.keyboard.press("Escape")
+    expect(thread).to_be_hidden()
+
+    # By keyboard: Enter on the badge lists them (focus on the first), Enter opens one, Escape
+    # comes back to the badge standing for it.
+    cluster.focus()
+    page.keyboard.press("Enter")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(thread.locator(".imagechat-comment-body")).to_have_text(["crowded 0"])
+    page.keyboard.press("Escape")
+    expect(page.locator(".imagechat-cluster:focus")).to_have_count(1)
 
     # Smaller markers no longer overlap: no badge any more.
     page.evaluate("() => window.demoChat.update({ chatSquarePercentage: 0.5 })")

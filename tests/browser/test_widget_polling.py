@@ -15,9 +15,7 @@ with contextlib.suppress(ImportError):
 pytestmark = pytest.mark.browser
 
 
-def test_blocked_websocket_falls_back_to_polling_and_back(
-    pages: Any, server: Any, ui: Any
-) -> None:
+def test_blocked_websocket_falls_back_to_polling_and_back(pages: Any, server: Any, ui: Any) -> None:
     blocked = {"on": True}
     attempts = {"blocked": 0, "through": 0}
     polls: list[str] = []

@@ -209,6 +209,17 @@ export class Channel {
     this.act(this.store.receivePolled(answer));
   }
 
+  /** @returns {Promise<boolean>} whether the server answers over HTTP at all (any status) */
+  async reachable() {
+    const since = `&epoch=${encodeURIComponent(this.store.epoch ?? "")}&since=${this.store.offset ?? 0}`;
+    try {
+      await this.api.send("GET", `/events?urlId=${encodeURIComponent(this.urlId)}${since}`);
+      return true;
+    } catch (err) {
+      return err instanceof ApiError && err.status > 0;
+    }
+  }
+
   resyncFromSnapshot() {
     if (this.store.failedRecoveries > 3) {
       // Something is odd on the server: keep trying, but not in a tight loop.

@@ -22,6 +22,7 @@ export function channelKey(server, tenantId, urlId) {
  *   key: string, tenantId: string, urlId: string, epoch: string | null, offset: number | null,
  *   token: string | null, sentToken: boolean,
  *   onSocketOpen(): void, onSocketClosed(): void, onTransportChanged(): void,
+ *   reachable(): Promise<boolean>,
  *   receive(message: any): void, onError(message: any): void
  * }} Subscriber
  */
@@ -59,6 +60,8 @@ export class LiveConnection {
     this.silentFailures = 0;
     /** True while the socket keeps failing and the channels poll GET /events instead. */
     this.polling = false;
+    /** A check of whether the server answers over HTTP is on its way. */
+    this.checking = false;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
     this.fatalReason = "";
@@ -174,13 +177,33 @@ export class LiveConnection {
 
   scheduleReconnect() {
     if (this.timer) return;
-    if (this.silentFailures >= FALLBACK_AFTER_FAILURES) this.setPolling(true);
+    if (this.silentFailures >= FALLBACK_AFTER_FAILURES && !this.polling) this.checkFallback();
     // While polling, the socket is still tried now and then (at most every 8 s or so), so the
     // page goes back to it as soon as the way is open.
     const delay = backoffDelay(this.polling ? Math.min(this.attempt, 4) : this.attempt);
     this.attempt += 1;
     this.setState("waiting");
     this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * The socket keeps failing. If the server still answers over plain HTTP, something on the way
+   * (a proxy) blocks WebSockets: poll instead. If it does not, the server is down or restarting,
+   * and the socket's own backoff is the right way back.
+   */
+  async checkFallback() {
+    if (this.checking) return;
+    const channel = this.channels.values().next().value;
+    if (!channel) return;
+    this.checking = true;
+    try {
+      const reachable = await channel.reachable();
+      if (reachable && !this.ws && this.silentFailures >= FALLBACK_AFTER_FAILURES) {
+        this.setPolling(true);
+      }
+    } finally {
+      this.checking = false;
+    }
   }
 
   onBrowserOnline() {

@@ -107,6 +107,7 @@ export class ThreadView {
   close(refocus) {
     if (!this.isOpen && !this.chatId) return;
     const hadFocusInside = this.node.contains(document.activeElement);
+    const chatId = this.chatId;
     this.node.hidden = true;
     this.node.replaceChildren();
     this.chatId = null;
@@ -114,7 +115,13 @@ export class ThreadView {
     if (this.clock) clearInterval(this.clock);
     this.clock = 0;
     this.widget.renderMarkers();
-    const target = this.returnFocusTo;
+    // A count badge is redrawn when its members change: go back to whatever now stands for it.
+    const target =
+      this.returnFocusTo && this.returnFocusTo.isConnected
+        ? this.returnFocusTo
+        : chatId
+          ? this.widget.markers.anchorOf(chatId)
+          : null;
     this.returnFocusTo = null;
     if ((refocus || hadFocusInside) && target && target.isConnected) {
       target.focus({ preventScroll: true });

@@ -901,6 +901,7 @@ var _LiveConnection = class _LiveConnection {
     this.attempt = 0;
     this.silentFailures = 0;
     this.polling = false;
+    this.checking = false;
     this.timer = null;
     this.fatalReason = "";
     this.events = new Emitter();
@@ -1003,11 +1004,30 @@ var _LiveConnection = class _LiveConnection {
   }
   scheduleReconnect() {
     if (this.timer) return;
-    if (this.silentFailures >= FALLBACK_AFTER_FAILURES) this.setPolling(true);
+    if (this.silentFailures >= FALLBACK_AFTER_FAILURES && !this.polling) this.checkFallback();
     const delay = backoffDelay(this.polling ? Math.min(this.attempt, 4) : this.attempt);
     this.attempt += 1;
     this.setState("waiting");
     this.timer = setTimeout(() => this.connect(), delay);
+  }
+  /**
+   * The socket keeps failing. If the server still answers over plain HTTP, something on the way
+   * (a proxy) blocks WebSockets: poll instead. If it does not, the server is down or restarting,
+   * and the socket's own backoff is the right way back.
+   */
+  async checkFallback() {
+    if (this.checking) return;
+    const channel = this.channels.values().next().value;
+    if (!channel) return;
+    this.checking = true;
+    try {
+      const reachable = await channel.reachable();
+      if (reachable && !this.ws && this.silentFailures >= FALLBACK_AFTER_FAILURES) {
+        this.setPolling(true);
+      }
+    } finally {
+      this.checking = false;
+    }
   }
   onBrowserOnline() {
     if (this.state === "closed" || this.channels.size === 0) return;
@@ -1674,6 +1694,16 @@ var _Channel = class _Channel {
     const answer = await this.api.read(query, this.identity);
     if (this.disposed || !this.polling) return;
     this.act(this.store.receivePolled(answer));
+  }
+  /** @returns {Promise<boolean>} whether the server answers over HTTP at all (any status) */
+  async reachable() {
+    const since = `&epoch=${encodeURIComponent(this.store.epoch ?? "")}&since=${this.store.offset ?? 0}`;
+    try {
+      await this.api.send("GET", `/events?urlId=${encodeURIComponent(this.urlId)}${since}`);
+      return true;
+    } catch (err) {
+      return err instanceof ApiError && err.status > 0;
+    }
   }
   resyncFromSnapshot() {
     if (this.store.failedRecoveries > 3) {
@@ -2714,6 +2744,7 @@ var ThreadView = class {
   close(refocus) {
     if (!this.isOpen && !this.chatId) return;
     const hadFocusInside = this.node.contains(document.activeElement);
+    const chatId = this.chatId;
     this.node.hidden = true;
     this.node.replaceChildren();
     this.chatId = null;
@@ -2721,7 +2752,7 @@ var ThreadView = class {
     if (this.clock) clearInterval(this.clock);
     this.clock = 0;
     this.widget.renderMarkers();
-    const target = this.returnFocusTo;
+    const target = this.returnFocusTo && this.returnFocusTo.isConnected ? this.returnFocusTo : chatId ? this.widget.markers.anchorOf(chatId) : null;
     this.returnFocusTo = null;
     if ((refocus || hadFocusInside) && target && target.isConnected) {
       target.focus({ preventScroll: true });

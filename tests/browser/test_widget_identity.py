@@ -46,7 +46,7 @@ def test_late_and_changed_src_rebind_the_conversations(
     assert page.evaluate("window.lazy.urlId") == ""
     token = server.guest_token()
     server.create_chat("named-image", 50, 50, "named by the page", token=token)
-    expect(named.locator("button.imagechat-marker")).to_have_count(1, timeout=3000)
+    expect(named.locator("button.imagechat-marker")).to_have_count(1, timeout=10_000)
 
     first_src = f"{server.base}/demo/mockup.svg"
     second_src = f"{server.base}/demo/mockup.svg?v=2"
@@ -72,7 +72,7 @@ def test_late_and_changed_src_rebind_the_conversations(
     expect(lazy).to_have_attribute("data-state", "live")
     later = server.create_chat(second_id, 30, 80, "live on the second", token=token)
     server.create_chat(first_id, 80, 20, "the first picture is not shown any more", token=token)
-    expect(lazy.locator(f"[data-chat-id='{later['chat']['id']}']")).to_have_count(1, timeout=3000)
+    expect(lazy.locator(f"[data-chat-id='{later['chat']['id']}']")).to_have_count(1, timeout=10_000)
     page.wait_for_timeout(300)
     expect(markers).to_have_count(2)
 

@@ -24,7 +24,9 @@ def test_an_italian_browser_gets_italian_unless_told_otherwise(
     chat_id = server.create_chat(ui.url_id_of(page), 30, 30, "ciao", token=token)["chat"]["id"]
     server.add_comment(chat_id, "ancora", token=token)
     marker = page.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
-    expect(marker).to_have_attribute("aria-label", "Conversazione di Ada, 2 commenti", timeout=3000)
+    expect(marker).to_have_attribute(
+        "aria-label", "Conversazione di Ada, 2 commenti", timeout=10_000
+    )
     expect(page.locator(".imagechat-surface")).to_have_attribute(
         "aria-label", "Immagine con commenti. Fai clic su un punto per iniziare una conversazione."
     )

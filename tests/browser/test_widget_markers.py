@@ -50,7 +50,7 @@ def test_markers_are_readable_and_resolved_ones_differ(pages: Any, server: Any, 
     _resolve(server, done, bob)
     marker = page.locator(f"button.imagechat-marker[data-chat-id='{open_chat}']")
     resolved = page.locator(f"button.imagechat-marker[data-chat-id='{done}']")
-    expect(resolved).to_have_class("imagechat-marker imagechat-marker--resolved", timeout=3000)
+    expect(resolved).to_have_class("imagechat-marker imagechat-marker--resolved", timeout=10_000)
     expect(marker.locator(".imagechat-marker-count")).to_have_text("2")
 
     # An opaque pin with the starter's initials; a count that stands out.
@@ -103,7 +103,7 @@ def test_close_markers_merge_into_a_count_that_opens_a_list(
     ]
     alone = server.create_chat(url_id, 80, 80, "alone", token=token)["chat"]["id"]
     cluster = page.locator(".imagechat-cluster")
-    expect(cluster).to_have_count(1, timeout=3000)
+    expect(cluster).to_have_count(1, timeout=10_000)
     expect(cluster).to_have_text("3")
     expect(cluster).to_have_attribute("aria-label", "3 conversations here")
     for chat_id in ids:

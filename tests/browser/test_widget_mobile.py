@@ -20,7 +20,7 @@ def test_phone_pins_are_big_and_threads_show_the_spot(pages: Any, server: Any, u
     page = pages.open_demo(pages.context(**PHONE))
     chat_id = server.create_chat(ui.url_id_of(page), 70, 40, "on a phone")["chat"]["id"]
     marker = page.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
-    expect(marker).to_be_visible(timeout=3000)
+    expect(marker).to_be_visible(timeout=10_000)
 
     # 5 % of a ~358 px picture would be an 18 px square: the visible pin is 32 px at least.
     image = page.locator("#demo-image").bounding_box()

@@ -21,7 +21,7 @@ def _position(page: Page, chat_id: str) -> tuple[float, float]:
     return float(left), float(top)
 
 
-def _wait_position(page: Page, chat_id: str, x: float, y: float, timeout: int = 5000) -> None:
+def _wait_position(page: Page, chat_id: str, x: float, y: float, timeout: int = 10_000) -> None:
     page.wait_for_function(
         """([id, x, y]) => {
             const b = document.querySelector(`button.imagechat-marker[data-chat-id="${id}"]`);
@@ -41,7 +41,7 @@ def test_author_drags_and_arrow_keys_a_marker_others_see_it_live(
     chat_id = ui.create_marker(page_a, 0.3, 0.3, "move me", name="Alice")
     marker_a = page_a.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
     marker_b = page_b.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
-    expect(marker_b).to_have_count(1, timeout=3000)
+    expect(marker_b).to_have_count(1, timeout=10_000)
     expect(marker_a).to_have_class("imagechat-marker imagechat-marker--movable")
     expect(marker_a).to_have_attribute(
         "aria-label", "Conversation by Alice, 1 comment. Arrow keys move it."

@@ -30,19 +30,19 @@ def test_presence_notices_and_announcements(pages: Any, server: Any, ui: Any) ->
     presence = page_a.locator(".imagechat-presence")
     expect(presence).to_be_hidden()  # alone
     page_b = pages.open_demo()
-    expect(presence).to_be_visible(timeout=5000)
+    expect(presence).to_be_visible(timeout=10_000)
     expect(presence).to_have_text("2 viewing")
 
     # B starts a conversation and replies: A's screen reader hears both, politely.
     live = page_a.locator(".imagechat-live")
     expect(live).to_have_attribute("aria-live", "polite")
     chat_id = ui.create_marker(page_b, 0.4, 0.4, "hello from B", name="Bob")
-    expect(live).to_have_text("New conversation from Bob: hello from B", timeout=3000)
+    expect(live).to_have_text("New conversation from Bob: hello from B", timeout=10_000)
     page_b.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']").click()
     reply = page_b.locator(".imagechat-thread .imagechat-reply")
     reply.locator("textarea").fill("and a reply")
     reply.locator("button[type=submit]").click()
-    expect(live).to_have_text("New comment from Bob: and a reply", timeout=3000)
+    expect(live).to_have_text("New comment from Bob: and a reply", timeout=10_000)
 
     # A reads the thread; B deletes it: A gets a notice, and the pill never covers it.
     page_a.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']").click()
@@ -51,7 +51,7 @@ def test_presence_notices_and_announcements(pages: Any, server: Any, ui: Any) ->
     delete.click()
     delete.click()
     notice = page_a.locator(".imagechat-notice")
-    expect(notice).to_be_visible(timeout=3000)
+    expect(notice).to_be_visible(timeout=10_000)
     expect(notice).to_contain_text("This conversation was deleted.")
     expect(presence).to_be_visible()
     notice_box, presence_box = notice.bounding_box(), presence.bounding_box()
@@ -61,12 +61,12 @@ def test_presence_notices_and_announcements(pages: Any, server: Any, ui: Any) ->
 
     # Offline: no "viewing" count (it would be stale); back online it returns.
     context_a.set_offline(True)
-    expect(page_a.locator(".imagechat-offline")).to_be_visible(timeout=3000)
+    expect(page_a.locator(".imagechat-offline")).to_be_visible(timeout=10_000)
     expect(presence).to_be_hidden()
     context_a.set_offline(False)
     ui.wait_live(page_a)
     # The count comes back with the server's next presence message (a change, or the one that
     # follows a subscribe); make one happen.
     page_c = pages.open_demo()
-    expect(presence).to_be_visible(timeout=5000)
+    expect(presence).to_be_visible(timeout=10_000)
     expect(page_c.locator(".imagechat")).to_have_attribute("data-state", "live")

@@ -125,6 +125,13 @@ def test_close_markers_merge_into_a_count_that_opens_a_list(
     cluster.focus()
     page.keyboard.press("Enter")
     expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowUp")  # wraps round to the last
+    expect(items.last).to_be_focused()
+    page.keyboard.press("Escape")  # back to the badge, list closed
+    expect(page.locator(".imagechat-cluster-list")).to_be_hidden()
+    expect(page.locator(".imagechat-cluster:focus")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(items.first).to_be_focused()
     page.keyboard.press("Enter")
     expect(thread.locator(".imagechat-comment-body")).to_have_text(["crowded 0"])
     page.keyboard.press("Escape")

@@ -2349,6 +2349,7 @@
         role: "menu",
         hidden: true
       });
+      this.clusterList.addEventListener("keydown", (event) => this.onListKey(event));
       this.toggle = /** @type {HTMLButtonElement} */
       el("button", {
         type: "button",
@@ -2529,6 +2530,34 @@
       this.clusterList.hidden = false;
       badge.setAttribute("aria-expanded", "true");
       if (focus && items[0]) items[0].focus({ preventScroll: true });
+    }
+    /** A menu's keys: arrows move between its items, Escape goes back to the badge. */
+    /** @param {KeyboardEvent} event */
+    onListKey(event) {
+      const items = (
+        /** @type {HTMLElement[]} */
+        Array.from(this.clusterList.querySelectorAll(".imagechat-cluster-item"))
+      );
+      const index = items.indexOf(
+        /** @type {HTMLElement} */
+        document.activeElement
+      );
+      let next = -1;
+      if (event.key === "ArrowDown") next = (index + 1) % items.length;
+      else if (event.key === "ArrowUp") next = (index - 1 + items.length) % items.length;
+      else if (event.key === "Home") next = 0;
+      else if (event.key === "End") next = items.length - 1;
+      else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        const badge = this.clusters.find((c) => c.dataset.chatIds === this.clusterList.dataset.for);
+        this.closeClusterList();
+        if (badge) badge.focus({ preventScroll: true });
+        return;
+      }
+      if (next < 0 || !items[next]) return;
+      event.preventDefault();
+      items[next].focus({ preventScroll: true });
     }
     closeClusterList() {
       if (this.clusterList.hidden) return false;

@@ -34,6 +34,8 @@ class Settings:
     write_burst: float = 120.0
     ws_message_rate: float = 50.0  # client messages per second per connection (then 4029)
     ws_message_burst: float = 200.0
+    # Operations: with a token, GET /metrics wants it as a Bearer token; without, loopback only
+    metrics_token: str = ""
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 5.0

@@ -19,9 +19,10 @@ IMAGE_CHATS = (
     " WHERE c.tenant_id = ? AND c.url_id = ? ORDER BY c.created_at, c.id"
 )
 CHAT = f"SELECT {CHAT_COLUMNS} FROM {CHATS_WITH_AUTHORS} WHERE c.tenant_id = ? AND c.id = ?"
+# A hidden comment is for moderators' eyes only (admin_sql.py reads it).
 THREAD = (
     f"SELECT {COMMENT_COLUMNS} FROM {COMMENTS_WITH_AUTHORS}"
-    " WHERE m.chat_id = ? ORDER BY m.created_at, m.id"
+    " WHERE m.chat_id = ? AND m.hidden = FALSE ORDER BY m.created_at, m.id"
 )
 EVENTS = (
     'SELECT payload FROM events WHERE channel_id = ? AND "offset" > ? AND "offset" <= ?'

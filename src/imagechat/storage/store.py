@@ -5,7 +5,8 @@
 - drivers.py: runs those (written as steps.py) on SQLite or PostgreSQL;
 - tenants.py (+ tenant_cache.py): sites;
 - upkeep.py: trimming the log, new epochs, purges;
-- usage.py: usage counters.
+- usage.py: usage counters;
+- moderation.py, admin_reads.py: bans and site settings, what the operator console reads.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.usage import UsageDelta
 from imagechat.storage import writes
+from imagechat.storage.admin_reads import AdminReads
 from imagechat.storage.drivers import Driver, DuplicateKey, PostgresDriver, SqliteDriver
 from imagechat.storage.engine import create_engine, is_sqlite, normalize_url
 from imagechat.storage.migrate import migrate
+from imagechat.storage.moderation import Moderation
 from imagechat.storage.reads import History, Reads, Snapshot
 from imagechat.storage.tenants import Tenants
 from imagechat.storage.transactions import Transactions
@@ -44,6 +47,8 @@ class Store:
         self.tenants = Tenants(transactions)
         self.upkeep = Upkeep(transactions)
         self.counters = Usage(transactions)
+        self.moderation = Moderation(transactions, self.tenants.cache)
+        self.admin_reads = AdminReads(self._driver)
         self._recorded_users: set[tuple[str, User]] = set()
 
     @classmethod

@@ -46,6 +46,8 @@ channels = sa.Table(
     sa.Column("history_floor", sa.BigInteger, nullable=False, server_default="0"),
     # Chats on the image now, kept with the head so the bound needs no count per write.
     sa.Column("chat_count", sa.Integer, nullable=False, server_default="0"),
+    # Locked by a moderator: only moderators and admins write on this image.
+    sa.Column("locked", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("tenant_id", "url_id", name="uq_channels_tenant_url"),
 )
 
@@ -80,6 +82,10 @@ comments = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
+    # Hidden by a moderator (or by enough flags): shown to moderators only.
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Flags waiting for a moderator's decision (the rows of `flags`, counted on the comment).
+    sa.Column("flag_count", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_comments_chat", "chat_id", "created_at"),
 )
 
@@ -139,4 +145,40 @@ usage_daily = sa.Table(
     sa.Column("conversations_created", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("comments_created", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("peak_connections", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# One row per person and flagged comment, until a moderator decides on the comment.
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column(
+        "comment_id",
+        sa.String(40),
+        sa.ForeignKey("comments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("user_id", sa.String(200), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# People whose writes are refused (403 banned) on one site.
+bans = sa.Table(
+    "bans",
+    metadata,
+    sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("user_id", sa.String(200), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("banned_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Moderation settings of a site; a site without a row has the defaults (no auto-hide).
+tenant_moderation = sa.Table(
+    "tenant_moderation",
+    metadata,
+    sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), primary_key=True),
+    # Hide a comment once this many people flagged it; 0 leaves every decision to moderators.
+    sa.Column("auto_hide_flags", sa.Integer, nullable=False, server_default="0"),
 )

@@ -19,6 +19,13 @@ STORED_OUTCOME = (
     " WHERE tenant_id = ? AND broadcast_id = ?"
 )
 
+# The first answer to a write and whether its author is banned, in one round trip.
+OUTCOME_AND_BAN = (
+    "SELECT EXISTS (SELECT 1 FROM bans WHERE tenant_id = ? AND user_id = ?) AS banned,"
+    " k.operation, k.actor_id, k.status_code, k.response FROM (SELECT 1 AS one) AS o"
+    " LEFT JOIN idempotency_keys k ON k.tenant_id = ? AND k.broadcast_id = ?"
+)
+
 UPSERT_USER = (
     "INSERT INTO users (tenant_id, id, name, avatar_url, role, updated_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -28,7 +35,7 @@ UPSERT_USER = (
 
 # Taking the next offset: update the head first (its row lock orders the channel's writers);
 # insert a head only for a channel's very first event, so no sequence value burns per write.
-_HEAD = " RETURNING id, epoch, top_offset, history_floor, chat_count"
+_HEAD = " RETURNING id, epoch, top_offset, history_floor, chat_count, locked"
 BUMP_HEAD = (
     "UPDATE channels SET top_offset = top_offset + 1, chat_count = chat_count + ?"
     " WHERE tenant_id = ? AND url_id = ?" + _HEAD
@@ -98,3 +105,21 @@ OUTCOME_RESPONSE = "SELECT response FROM idempotency_keys WHERE tenant_id = ? AN
 REWRITE_OUTCOME = (
     "UPDATE idempotency_keys SET response = ? WHERE tenant_id = ? AND broadcast_id = ?"
 )
+
+# --- moderation ---------------------------------------------------------------------------
+
+COMMENT_STATE = "SELECT hidden, flag_count FROM comments WHERE id = ?"
+ADD_FLAG = (
+    "INSERT INTO flags (tenant_id, comment_id, user_id, reason, created_at)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, comment_id, user_id) DO NOTHING"
+)
+COUNT_FLAG = (
+    "UPDATE comments SET flag_count = flag_count + 1 WHERE id = ? RETURNING flag_count, hidden"
+)
+AUTO_HIDE_FLAGS = "SELECT auto_hide_flags FROM tenant_moderation WHERE tenant_id = ?"
+# A moderator's decision (hide, restore, dismiss) settles the flags waiting on a comment.
+SET_HIDDEN = "UPDATE comments SET hidden = ?, flag_count = 0 WHERE id = ?"
+AUTO_HIDE = "UPDATE comments SET hidden = ? WHERE id = ?"
+CLEAR_FLAGS = "UPDATE comments SET flag_count = 0 WHERE id = ?"
+DELETE_FLAGS = "DELETE FROM flags WHERE tenant_id = ? AND comment_id = ?"
+LOCK_IMAGE = "UPDATE channels SET locked = ? WHERE id = ?"

@@ -16,14 +16,14 @@ from typing import Any
 
 import orjson
 
-from imagechat.domain import events, limits, permissions
+from imagechat.domain import events, limits, moderation, permissions
 from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.events import EncodedEvent
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now, utc_day
 from imagechat.storage import rows
 from imagechat.storage import write_sql as sql
-from imagechat.storage.steps import Steps, every, insert, one, run
+from imagechat.storage.steps import Row, Steps, every, insert, one, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class _Change:
 
     status: int
     url_id: str
-    event: dict[str, Any]
+    event: dict[str, Any] | None  # None: a change nobody watches live (a flag, a dismissal)
     answer: dict[str, Any]
     chat_id: str | None = None  # the chat the event is about
     comment_id: str | None = None  # set when the event carries this comment's words
@@ -50,8 +50,11 @@ class _Change:
 class Tx:
     """One write transaction: the tenant, its moment, and the channel head it has locked."""
 
-    def __init__(self, tenant: Tenant, moment: datetime, max_replay: int) -> None:
+    def __init__(
+        self, tenant: Tenant, moment: datetime, max_replay: int, actor: User | None = None
+    ) -> None:
         self.tenant = tenant
+        self.actor = actor
         self.now = moment
         self.max_replay = max_replay
         self.channel_id = 0
@@ -66,6 +69,8 @@ class Tx:
         if head is None:  # a concurrent first writer created it: now it can be bumped
             head = yield from one(sql.BUMP_HEAD, chats, self.tenant.id, url_id)
         assert head is not None
+        if self.actor is not None:
+            moderation.may_write_image(self.actor, bool(head["locked"]))
         self.channel_id, self.epoch = int(head["id"]), str(head["epoch"])
         self.offset = int(head["top_offset"])
         if head["chat_count"] > limits.MAX_CHATS_PER_IMAGE:
@@ -112,29 +117,34 @@ def transaction(
     `record_user` upserts the actor's name, avatar and role, which authors are shown with;
     the Store skips it when this process already wrote the very same values.
     """
-    stored = yield from stored_outcome(tenant.id, actor.id, broadcast_id, operation_name)
-    if stored is not None:
-        return stored
+    found = yield from one(sql.OUTCOME_AND_BAN, tenant.id, actor.id, tenant.id, broadcast_id)
+    assert found is not None  # the query always answers one row
+    if found["operation"] is not None:
+        return _outcome(found, actor.id, operation_name)
     moment = now()
     permissions.may_write(tenant, actor)
+    moderation.not_banned(bool(found["banned"]))
     if record_user:
         yield from upsert_user(tenant.id, actor, moment)
-    tx = Tx(tenant, moment, max_replay)
+    tx = Tx(tenant, moment, max_replay, actor)
     change = yield from operation(tx)
-    data = events.encode(change.event)
     body = orjson.dumps(change.answer)
-    yield from insert(
-        sql.INSERT_EVENT,
-        tx.channel_id,
-        tx.offset,
-        tx.epoch,
-        change.event["type"],
-        broadcast_id,
-        change.chat_id,
-        change.comment_id,
-        data,
-        moment,
-    )
+    event = None
+    if change.event is not None:
+        data = events.encode(change.event)
+        yield from insert(
+            sql.INSERT_EVENT,
+            tx.channel_id,
+            tx.offset,
+            tx.epoch,
+            change.event["type"],
+            broadcast_id,
+            change.chat_id,
+            change.comment_id,
+            data,
+            moment,
+        )
+        event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
     yield from insert(
         sql.INSERT_OUTCOME,
         tenant.id,
@@ -154,7 +164,6 @@ def transaction(
             change.conversations,
             change.comments,
         )
-    event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
     return WriteOutcome(change.status, body, event)
 
 
@@ -165,6 +174,10 @@ def stored_outcome(
     row = yield from one(sql.STORED_OUTCOME, tenant_id, broadcast_id)
     if row is None:
         return None
+    return _outcome(row, actor_id, operation_name)
+
+
+def _outcome(row: Row, actor_id: str, operation_name: str) -> WriteOutcome:
     if row["operation"] != operation_name or row["actor_id"] != actor_id:
         raise Conflict("this broadcastId was already used for another write", "broadcast_id_reused")
     return WriteOutcome(int(row["status_code"]), bytes(row["response"]), None)
@@ -321,6 +334,8 @@ def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> 
     def apply(tx: Tx) -> Steps[_Change]:
         comment, chat = yield from _comment_and_chat(tx, comment_id)
         permissions.may_edit_comment(actor, comment)
+        state = yield from one(sql.COMMENT_STATE, comment.id)
+        moderation.may_edit_hidden(actor, state is not None and bool(state["hidden"]))
         offset = yield from tx.take_offset(chat.url_id)
         comment = dataclasses.replace(comment, body=body, edited_at=tx.now)
         yield from run(sql.UPDATE_COMMENT, body, tx.now, comment.id)
@@ -489,3 +504,122 @@ def reworded(data: bytes, comment_id: str, body: str) -> bytes | None:
 def _storable(value: str) -> bool:
     """Ids we make are URL-safe; one with a NUL (PostgreSQL refuses it) names nothing."""
     return "\x00" not in value
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def flag_comment(actor: User, broadcast_id: str, comment_id: str, reason: str) -> Operation:
+    """Someone flags a comment; enough flags (a site setting) hide it until a moderator looks."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        added = yield from run(sql.ADD_FLAG, tx.tenant.id, comment.id, actor.id, reason, tx.now)
+        if added != 1:
+            raise Conflict("you already flagged this comment", "already_flagged")
+        counted = yield from one(sql.COUNT_FLAG, comment.id)
+        assert counted is not None
+        setting = yield from one(sql.AUTO_HIDE_FLAGS, tx.tenant.id)
+        threshold = int(setting["auto_hide_flags"]) if setting is not None else 0
+        # The answer is the same either way: a flagger learns nothing of the others.
+        answer = {"commentId": comment.id, "flagged": True}
+        if bool(counted["hidden"]) or not threshold or int(counted["flag_count"]) < threshold:
+            return _Change(status=201, url_id=chat.url_id, event=None, answer=answer)
+        # Flags hide it, but stay for a moderator to decide on (the queue still shows them).
+        yield from tx.take_offset(chat.url_id)
+        yield from run(sql.AUTO_HIDE, True, comment.id)
+        change = yield from _hidden(tx, chat, comment.id, broadcast_id)
+        return dataclasses.replace(change, status=201, answer=answer)
+
+    return apply
+
+
+def hide_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
+    """A moderator hides a comment: gone for everyone but moderators, at once, live."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        if (yield from _is_hidden(comment.id)):
+            raise Conflict("this comment is hidden already", "already_hidden")
+        yield from tx.take_offset(chat.url_id)
+        yield from run(sql.SET_HIDDEN, True, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        return (yield from _hidden(tx, chat, comment.id, broadcast_id))
+
+    return apply
+
+
+def restore_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
+    """A moderator brings a hidden comment back; its words travel again in the event."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        if not (yield from _is_hidden(comment.id)):
+            raise Conflict("this comment is not hidden", "not_hidden")
+        offset = yield from tx.take_offset(chat.url_id)
+        yield from run(sql.SET_HIDDEN, False, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        chat = yield from _touch_chat(tx, chat)
+        return _Change(
+            status=200,
+            url_id=chat.url_id,
+            event=moderation.comment_restored(
+                tx.position(chat.url_id), broadcast_id, chat, comment
+            ),
+            answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,  # the event carries its words again
+        )
+
+    return apply
+
+
+def dismiss_flags(actor: User, comment_id: str) -> Operation:
+    """A moderator finds nothing wrong: the flags go, the comment stays as it is."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        yield from run(sql.CLEAR_FLAGS, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        return _Change(status=200, url_id=chat.url_id, event=None, answer={"commentId": comment.id})
+
+    return apply
+
+
+def lock_image(actor: User, broadcast_id: str, url_id: str, read_only: bool) -> Operation:
+    """A moderator makes one image read-only (or writable again), live for open widgets."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        offset = yield from tx.take_offset(url_id)
+        yield from run(sql.LOCK_IMAGE, read_only, tx.channel_id)
+        return _Change(
+            status=200,
+            url_id=url_id,
+            event=moderation.image_updated(tx.position(url_id), broadcast_id, read_only),
+            answer={"urlId": url_id, "readOnly": read_only, "offset": offset},
+        )
+
+    return apply
+
+
+def _is_hidden(comment_id: str) -> Steps[bool]:
+    state = yield from one(sql.COMMENT_STATE, comment_id)
+    return state is not None and bool(state["hidden"])
+
+
+def _hidden(tx: Tx, chat: Chat, comment_id: str, broadcast_id: str) -> Steps[_Change]:
+    """The event of a comment going out of sight (after `take_offset`). Its words leave the
+    log like deleted ones, so no replay shows them; a restore sends them again."""
+    yield from _rewrite_words(tx, chat.id, comment_id, "")
+    chat = yield from _touch_chat(tx, chat)
+    return _Change(
+        status=200,
+        url_id=chat.url_id,
+        event=moderation.comment_hidden(tx.position(chat.url_id), broadcast_id, chat, comment_id),
+        answer={"chat": chat.to_json(), "commentId": comment_id, "offset": tx.offset},
+        chat_id=chat.id,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -72,7 +73,11 @@ async def perform(
 ) -> JSONBytes:
     """Commit one write, then publish its event; a retry is answered from the first attempt."""
     found = services(request)
+    started = time.perf_counter()
     outcome = await found.store.write(tenant, actor, broadcast_id, name, operation)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.observe_write(name, time.perf_counter() - started, outcome.event is not None)
     if outcome.event is not None:
         await found.live.publish(outcome.event)
     return JSONBytes(outcome.body, status_code=outcome.status)

@@ -58,7 +58,7 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def free_port() -> int:
@@ -268,7 +268,7 @@ async def flat_out(
     return sum(done) / (time.perf_counter() - start)
 
 
-# --- REST through a lean HTTP/1.1 client ------------------------------------------------------------
+# --- REST through a lean HTTP/1.1 client ----------------------------------------------------------
 
 
 class Http:
@@ -470,7 +470,8 @@ def markdown(results: list[dict[str, Any]], meta: str) -> str:
     lines = [
         meta,
         "",
-        "| backend | REST p50 ms | REST p99 ms | floor p50 ms | p50 ratio | REST writes/s (16 writers) | floor writes/s | throughput ratio |",
+        "| backend | REST p50 ms | REST p99 ms | floor p50 ms | p50 ratio"
+        " | REST writes/s (16 writers) | floor writes/s | throughput ratio |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

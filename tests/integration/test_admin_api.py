@@ -271,6 +271,7 @@ async def test_a_locked_image_refuses_writes_but_moderators_and_other_images(api
     assert locked.status_code == 200, locked.text
     assert locked.json() == {"urlId": "image-1", "readOnly": True, "offset": 2}
     snapshot = await api.chats()
+    assert snapshot["readOnly"] is True and (await api.chats("image-2"))["readOnly"] is False
     [event] = (await api.events(epoch=snapshot["epoch"], since=1))["events"]
     assert event["type"] == "image-updated" and event["readOnly"] is True
     chat = {"urlId": "image-1", "x": 1, "y": 1, "comment": "hi", "broadcastId": new_bid()}
@@ -294,6 +295,7 @@ async def test_a_locked_image_refuses_writes_but_moderators_and_other_images(api
     assert conversations["conversations"][0]["imageReadOnly"] is True
     body = {"urlId": "image-1", "readOnly": False, "broadcastId": new_bid()}
     assert (await api.post("/admin/images/read-only", json=body, token=mod)).status_code == 200
+    assert (await api.chats())["readOnly"] is False
     assert (
         await api.post("/chats", json=chat | {"broadcastId": new_bid()}, token=token)
     ).status_code == 201
@@ -397,6 +399,7 @@ async def test_settings_are_for_admins_and_take_effect(api: Api) -> None:
         "autoHideFlags": 0,
     }
     assert_error(await api.get("/chats", params={"urlId": "i"}), 401, "unauthorized")
+    assert (await api.chats("i", api_key=key))["readOnly"] is True
     assert_error(
         await api.get("/chats", params={"urlId": "i"}, api_key=key, origin="https://evil.test"), 403
     )

@@ -12,7 +12,8 @@ from imagechat.storage.rows import (
 )
 
 HEAD = (
-    "SELECT id, epoch, top_offset, history_floor FROM channels WHERE tenant_id = ? AND url_id = ?"
+    "SELECT id, epoch, top_offset, history_floor, locked FROM channels"
+    " WHERE tenant_id = ? AND url_id = ?"
 )
 IMAGE_CHATS = (
     f"SELECT {CHAT_COLUMNS} FROM {CHATS_WITH_AUTHORS}"

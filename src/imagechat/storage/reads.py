@@ -26,6 +26,7 @@ class Snapshot:
     epoch: str
     offset: int
     chats: list[Chat]
+    locked: bool = False  # a moderator made this image read-only
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Head:
     epoch: str
     top_offset: int
     history_floor: int
+    locked: bool = False
 
 
 class Reads:
@@ -88,7 +90,13 @@ def channel_head(tenant: Tenant, url_id: str) -> Steps[Head]:
     row = yield from one(sql.HEAD, tenant.id, url_id)
     if row is None:
         return Head(0, tenant.epoch, 0, 0)
-    return Head(int(row["id"]), row["epoch"], int(row["top_offset"]), int(row["history_floor"]))
+    return Head(
+        int(row["id"]),
+        row["epoch"],
+        int(row["top_offset"]),
+        int(row["history_floor"]),
+        bool(row["locked"]),
+    )
 
 
 def event_payloads(channel_id: int, after: int, upto: int) -> Steps[list[bytes]]:
@@ -99,7 +107,8 @@ def event_payloads(channel_id: int, after: int, upto: int) -> Steps[list[bytes]]
 def _snapshot(tenant: Tenant, url_id: str) -> Steps[Snapshot]:
     head = yield from channel_head(tenant, url_id)
     found = yield from every(sql.IMAGE_CHATS, tenant.id, url_id)
-    return Snapshot(url_id, head.epoch, head.top_offset, [rows.chat(row) for row in found])
+    chats = [rows.chat(row) for row in found]
+    return Snapshot(url_id, head.epoch, head.top_offset, chats, head.locked)
 
 
 def _thread(tenant: Tenant, chat_id: str) -> Steps[tuple[Chat, list[Comment]]]:

@@ -38,6 +38,8 @@ async def list_chats(
         "epoch": snapshot.epoch,
         "offset": snapshot.offset,
         "chats": [chat.to_json() for chat in snapshot.chats],
+        # Writes by people other than moderators are refused here (the site or the image).
+        "readOnly": tenant.readonly or snapshot.locked,
     }
 
 

@@ -15,7 +15,7 @@ def human(value: float) -> str:
     for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= size:
             return f"{value / size:.1f}{suffix}"
-    return f"{value:g}"
+    return f"{value:.3g}"
 
 
 def bar_chart(title: str, days: Sequence[str], values: Sequence[float], *, unit: str = "") -> str:

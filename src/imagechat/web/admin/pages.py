@@ -319,7 +319,13 @@ def _comment_row(comment: dict[str, Any], csrf: str, back: str, *, image: str = 
         f"<li>{esc(flag['reason'])} <span class=muted>({esc(flag['userId'])})</span></li>"
         for flag in comment.get("flags", [])
     )
-    where = f'<div class="muted">on <code>{esc(image)}</code></div>' if image else ""
+    where = ""
+    if image:  # in the queue: where it was said, and a way to its whole thread
+        thread = link("/admin/conversations/" + comment["chatId"])
+        where = (
+            f'<div class="muted">on <code>{esc(image)}</code> · '
+            f'<a href="{thread}">open the conversation</a></div>'
+        )
     state = ' <span class="muted">[hidden]</span>' if comment["hidden"] else ""
     css = ' class="hidden"' if comment["hidden"] else ""
     return (

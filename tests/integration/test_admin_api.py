@@ -462,3 +462,14 @@ async def test_live_now(api: Api, path: str) -> None:
     answer = await api.get(path, api_key=api.tenant.api_secret)
     assert answer.status_code == 200
     assert answer.json() == {"connections": 0, "topImages": [], "eventsPerSecond": 0.0}
+
+
+async def test_auto_hide_works_on_a_locked_image(api: Api) -> None:
+    key = api.tenant.api_secret
+    await api.patch("/admin/settings", json={"autoHideFlags": 1}, api_key=key)
+    _token, _created, reply = await seeded(api)
+    lock = {"urlId": "image-1", "readOnly": True, "broadcastId": new_bid()}
+    assert (await api.post("/admin/images/read-only", json=lock, api_key=key)).status_code == 200
+    assert (await flag(api, await api.guest("Ann"), reply["comment"]["id"])).status_code == 201
+    [waiting] = (await api.get("/admin/flags", api_key=key)).json()["comments"]
+    assert waiting["hidden"] is True

@@ -245,3 +245,14 @@ async def test_sign_out(api: Api) -> None:
     answer = await api.client.post("/admin/logout", data={"csrf": csrf})
     assert answer.status_code == 303
     assert (await api.client.get("/admin/usage")).headers["location"] == "/admin/login"
+
+
+async def test_guessing_the_secret_is_rate_limited(
+    make_app_client: Any, store: Any, make_tenant: Any
+) -> None:
+    tenant = await make_tenant()
+    async with make_app_client(store, write_rate=1.0, write_burst=3.0) as client:
+        api = Api(client, tenant)
+        answers = [await sign_in(api, secret=f"guess-{n}") for n in range(5)]
+        assert [a.status_code for a in answers][:3] == [401, 401, 401]
+        assert answers[-1].status_code == 429 and "too many requests" in answers[-1].text

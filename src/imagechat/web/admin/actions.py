@@ -82,11 +82,14 @@ async def login(request: Request) -> Response:
 
 async def _who(request: Request, form: Form) -> tuple[Tenant, User]:
     tenant_id = form.get("tenant", "").strip()
-    store = services(request).store
-    tenant = await store.get_tenant(tenant_id)
+    found = services(request)
+    tenant = await found.store.get_tenant(tenant_id)
     wrong = Unauthorized("no such site, or the credentials do not match", "unauthorized")
     if tenant is None:
         raise wrong
+    # Guessing a secret costs a try of the site's write budget, like any write (429).
+    address = request.client.host if request.client else "?"
+    found.write_limiter.check(f"{tenant.id}|{address}")
     secret, token = form.get("secret", ""), form.get("token", "").strip()
     if secret:
         if not hmac.compare_digest(secret.encode(), tenant.api_secret.encode()):

@@ -193,6 +193,7 @@ def _serve(args: argparse.Namespace) -> None:
         secret = asyncio.run(_prepare_demo(settings.database_url))
         print(f"demo tenant 'demo', API secret: {secret}", flush=True)
         print(f"demo page: http://{settings.host}:{settings.port}/", flush=True)
+        print(f"console: http://{settings.host}:{settings.port}/admin (that secret)", flush=True)
     app = create_app(settings)
     _settle_garbage_collector()
     uvicorn.run(

@@ -45,7 +45,8 @@ class _LiveCollector(Collector):
             "imagechat_channels", "Channels (images) watched by someone on this node"
         )
         pool = GaugeMetricFamily(
-            "imagechat_db_pool_in_use", "Database connections checked out of the read pool"
+            "imagechat_db_pool_in_use",
+            "Database connections checked out of the SQLAlchemy pool (tenants, usage, settings)",
         )
         if services is not None:
             live = services.live

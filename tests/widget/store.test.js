@@ -132,3 +132,19 @@ test("presence counts viewers and ignores nonsense", () => {
   assert.equal(store.viewers, 3);
   assert.deepEqual(seen, [3]);
 });
+
+test("a comment hidden by a moderator leaves an open thread and comes back in its place", () => {
+  const store = new ChannelStore("img");
+  const chat = { id: "c", x: 1, y: 1, commentCount: 3, resolved: false, version: 1 };
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [chat] });
+  const at = (n) => ({ id: `m${n}`, chatId: "c", body: `words ${n}`, createdAt: `2026-11-26T10:00:0${n}.000Z` });
+  store.setThread("c", { chat, comments: [at(1), at(2), at(3)] });
+  const base = { type: "image-chat-updated", tenantId: "t", urlId: "img", epoch: "00000001.a" };
+  store.receive({ ...base, offset: 1, change: "comment-hidden", chat: { ...chat, version: 2 }, commentId: "m2" });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m3"]);
+  store.receive({ ...base, offset: 2, change: "comment-restored", chat: { ...chat, version: 3 }, comment: at(2) });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m2", "m3"]);
+  store.receive({ ...base, offset: 3, change: "comment-restored", chat: { ...chat, version: 4 }, comment: at(2) });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m2", "m3"]);
+  assert.equal(store.chats.get("c").version, 4);
+});

@@ -227,7 +227,9 @@ export class ChannelStore {
       CHAT_CHANGES.has(change) ||
       change === "comment-added" ||
       change === "comment-edited" ||
-      change === "comment-deleted";
+      change === "comment-deleted" ||
+      change === "comment-hidden" ||
+      change === "comment-restored";
     if (!known) return; // a change this widget does not know: ignored, as the protocol asks
     const chatId = event.chat.id;
     this.upsertChat(event.chat);
@@ -243,6 +245,14 @@ export class ChannelStore {
         const gone = event.commentId ?? comment?.id;
         if (typeof gone === "string") this.dropComment(chatId, gone);
         else this.comments.delete(chatId); // cannot tell which one: reload on next open
+      } else if (change === "comment-hidden" && typeof event.commentId === "string") {
+        // A moderator hid it: it leaves the thread like a deleted one (no words are sent).
+        this.dropComment(chatId, event.commentId);
+      } else if (change === "comment-restored" && comment) {
+        if (!cached.some((c) => c.id === comment.id)) {
+          cached.push(comment);
+          cached.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+        }
       }
     }
     this.events.emit("chats");

@@ -1359,7 +1359,7 @@ var ChannelStore = class {
   onChatUpdated(event) {
     if (!event.chat || this.deletedIds.has(event.chat.id)) return;
     const change = event.change;
-    const known = CHAT_CHANGES.has(change) || change === "comment-added" || change === "comment-edited" || change === "comment-deleted";
+    const known = CHAT_CHANGES.has(change) || change === "comment-added" || change === "comment-edited" || change === "comment-deleted" || change === "comment-hidden" || change === "comment-restored";
     if (!known) return;
     const chatId = event.chat.id;
     this.upsertChat(event.chat);
@@ -1375,6 +1375,13 @@ var ChannelStore = class {
         const gone = event.commentId ?? comment?.id;
         if (typeof gone === "string") this.dropComment(chatId, gone);
         else this.comments.delete(chatId);
+      } else if (change === "comment-hidden" && typeof event.commentId === "string") {
+        this.dropComment(chatId, event.commentId);
+      } else if (change === "comment-restored" && comment) {
+        if (!cached.some((c) => c.id === comment.id)) {
+          cached.push(comment);
+          cached.sort((a, b) => a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0);
+        }
       }
     }
     this.events.emit("chats");

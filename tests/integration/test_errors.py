@@ -348,21 +348,21 @@ async def test_sso_errors(api: Api) -> None:
     assert_error(await attempt(future), 401, "sso_future_timestamp")
 
     junk = sso_payload(secret, user, user_data="%%% not base64 %%%")
-    assert_error(await attempt(junk), 400, "malformed_sso")
+    assert_error(await attempt(junk), 401, "sso_malformed_user_data")
 
     not_json = sso_payload(secret, user, user_data=b64(b"{not json"))
-    assert_error(await attempt(not_json), 400, "malformed_sso")
+    assert_error(await attempt(not_json), 401, "sso_malformed_user_data")
 
     no_name = sso_payload(secret, {"id": "u1"})
-    assert_error(await attempt(no_name), 400, "malformed_sso")
+    assert_error(await attempt(no_name), 401, "sso_malformed_user_data")
 
     too_long = sso_payload(secret, user, user_data="A" * (limits.MAX_SSO_USER_DATA + 4))
-    assert_error(await attempt(too_long), 400, "malformed_sso")
+    assert_error(await attempt(too_long), 401, "sso_user_data_too_large")
 
-    # Wrong types are the request's shape, not the signature's.
+    # A timestamp sent as a string is refused like any other bad payload.
     as_text = dict(sso_payload(secret, user))
     as_text["timestamp"] = str(as_text["timestamp"])
-    assert_error(await attempt(as_text), 422, "invalid_request")
+    assert_error(await attempt(as_text), 401, "sso_invalid_timestamp")
     missing = sso_payload(secret, user)
     del missing["verificationHash"]
     assert_error(await attempt(missing), 422, "invalid_request")
@@ -375,11 +375,11 @@ async def test_non_ascii_sso_hash_is_401_not_500(api: Api) -> None:
         assert_error(await api.post("/sessions", json={"sso": sso}), 401, "sso_invalid_hash")
 
 
-async def test_non_ascii_sso_user_data_is_400_not_500(api: Api) -> None:
+async def test_non_ascii_sso_user_data_is_401_not_500(api: Api) -> None:
     for data in ('"\\ud800abc"', '"ünï"'):
         sso = raw_json(userDataJSONBase64=data, verificationHash='"00"', timestamp="1").decode()
         answer = await api.post("/sessions", content=raw_json(sso=sso), headers=JSON)
-        assert_error(answer, 400, "malformed_sso")
+        assert_error(answer, 401, "sso_malformed_user_data")
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,7 +609,7 @@ async def test_unstorable_guest_name_is_422(api: Api) -> None:
         assert_error(answer, 422, "invalid_name")
 
 
-async def test_unstorable_sso_user_is_400(api: Api) -> None:
+async def test_unstorable_sso_user_is_401(api: Api) -> None:
     for user in (
         {"id": "a\u0000", "username": "x"},
         {"id": "a", "username": "x\u0000y"},
@@ -617,7 +617,7 @@ async def test_unstorable_sso_user_is_400(api: Api) -> None:
         {"id": "i" * (limits.MAX_USER_ID + 1), "username": "x"},
     ):
         answer = await api.sso_session(user)
-        assert_error(answer, 400, "malformed_sso")
+        assert_error(answer, 401, "sso_malformed_user_data")
     longest = await api.sso_session({"id": "i" * limits.MAX_USER_ID, "username": "x"})
     assert longest.status_code == 200, longest.text
     assert longest.json()["user"]["id"] == "sso:" + "i" * limits.MAX_USER_ID

@@ -50,7 +50,7 @@ async def test_private_tenant_refuses_guests_but_takes_sso(make_api: MakeApi) ->
     # A guest token made for a public tenant is worthless here.
     public = await make_api()
     guest = await public.guest()
-    assert_error(await api.post("/chats", json=chat_body(), token=guest), 401, "invalid_token")
+    assert_error(await api.post("/chats", json=chat_body(), token=guest), 403, "token_wrong_tenant")
 
 
 async def test_public_tenant_reads_need_nothing(api: Api) -> None:
@@ -168,7 +168,7 @@ async def test_tenants_are_isolated(make_api: MakeApi) -> None:
     chat_id, comment_id = made["chat"]["id"], made["comment"]["id"]
 
     # A's token is worthless on B.
-    assert_error(await b.post("/chats", json=chat_body(), token=token_a), 401, "invalid_token")
+    assert_error(await b.post("/chats", json=chat_body(), token=token_a), 403, "token_wrong_tenant")
     # A's ids do not exist on B, whoever asks.
     token_b = await b.guest("Ben")
     key_b = b.tenant.api_secret

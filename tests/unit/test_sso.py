@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from imagechat.domain import limits, sso
-from imagechat.domain.errors import BadRequest, ImageChatError, Unauthorized
+from imagechat.domain.errors import ImageChatError, Unauthorized
 
 SECRET = "tenant-a-secret"
 OTHER_SECRET = "tenant-b-secret"
@@ -140,15 +140,17 @@ def test_future_timestamp() -> None:
 
 @pytest.mark.parametrize("data", ["%%%", "abc", "a===", "not base64!", "ünï"])
 def test_malformed_base64(data: str) -> None:
-    error = refusal(BadRequest, "malformed_sso", payload(user_data=data))
-    assert error.status == 400
+    error = refusal(Unauthorized, "sso_malformed_user_data", payload(user_data=data))
+    assert error.status == 401
 
 
 @pytest.mark.parametrize(
     "raw", [b"{not json", b"", b"\xff\xfe", b'{"id": 1,}', b"[1, 2]", b'"just a string"', b"42"]
 )
 def test_malformed_json(raw: bytes) -> None:
-    refusal(BadRequest, "malformed_sso", payload(user_data=base64.b64encode(raw).decode()))
+    refusal(
+        Unauthorized, "sso_malformed_user_data", payload(user_data=base64.b64encode(raw).decode())
+    )
 
 
 @pytest.mark.parametrize(
@@ -172,12 +174,12 @@ def test_malformed_json(raw: bytes) -> None:
     ],
 )
 def test_missing_or_bad_id_and_username(user: dict[str, Any]) -> None:
-    refusal(BadRequest, "malformed_sso", payload(user))
+    refusal(Unauthorized, "sso_malformed_user_data", payload(user))
 
 
 def test_oversized_user_data_is_refused_before_hashing() -> None:
     data = "A" * (limits.MAX_SSO_USER_DATA + 1)
-    refusal(BadRequest, "malformed_sso", sso.SsoPayload(data, "0" * 64, NOW))
+    refusal(Unauthorized, "sso_user_data_too_large", sso.SsoPayload(data, "0" * 64, NOW))
 
 
 def test_forgery_is_judged_before_the_data_is_read() -> None:
@@ -189,3 +191,48 @@ def test_forgery_is_judged_before_the_data_is_read() -> None:
 def test_expiry_is_judged_after_the_hash() -> None:
     stale_and_forged = sso.SsoPayload(payload().user_data_base64, "0" * 64, 0)
     refusal(Unauthorized, "sso_invalid_hash", stale_and_forged)
+
+
+@pytest.mark.parametrize("timestamp", [str(NOW), float(NOW), None, True, [NOW], {"ms": NOW}])
+def test_timestamp_of_another_type_is_refused(timestamp: object) -> None:
+    """A string hashes like the number it spells; it is refused all the same, before the hash."""
+    encoded = sso.encode_user_data({"id": "42", "username": "ada"})
+    signed = sso.SsoPayload(encoded, sso.sign(SECRET, encoded, NOW), timestamp)
+    refusal(Unauthorized, "sso_invalid_timestamp", signed)
+
+
+@pytest.mark.parametrize(
+    "avatar", ["javascript:alert(1)", "JavaScript:alert(1)", " data:text/html,<b>", "vbscript:x"]
+)
+def test_avatar_with_a_script_scheme_is_refused(avatar: str) -> None:
+    user = {"id": 1, "username": "a", "avatar": avatar}
+    refusal(Unauthorized, "sso_malformed_user_data", payload(user))
+
+
+@pytest.mark.parametrize("avatar", ["https://a.example/a.png", "http://a.example/a", "/a.png"])
+def test_avatar_urls_that_are_fine(avatar: str) -> None:
+    user = sso.verify(SECRET, payload({"id": 1, "username": "a", "avatar": avatar}), NOW)
+    assert user.avatar_url == avatar
+
+
+@pytest.mark.parametrize("flag", ["true", 1, "yes", [True], {"x": True}])
+def test_only_json_true_grants_a_role(flag: object) -> None:
+    for name in ("isAdmin", "isModerator"):
+        user = sso.verify(SECRET, payload({"id": 1, "username": "a", name: flag}), NOW)
+        assert user.role == "user"
+
+
+def test_every_refusal_is_401() -> None:
+    """Whatever is wrong, the caller is simply not signed in."""
+    for bad in (
+        payload(secret=OTHER_SECRET),
+        payload(timestamp=0),
+        payload(user_data="%%%"),
+        payload(user_data=base64.b64encode(b"[1]").decode()),
+        payload({"username": "no id"}),
+        sso.SsoPayload("A" * (limits.MAX_SSO_USER_DATA + 1), "0", NOW),
+        sso.SsoPayload("e30=", "0", "1"),
+    ):
+        with pytest.raises(Unauthorized) as caught:
+            sso.verify(SECRET, bad, NOW)
+        assert caught.value.status == 401 and caught.value.code.startswith("sso_")

@@ -7,8 +7,8 @@ import base64
 import orjson
 import pytest
 
-from imagechat.domain import tokens
-from imagechat.domain.errors import Unauthorized
+from imagechat.domain import keys, tokens
+from imagechat.domain.errors import Forbidden, Unauthorized
 from imagechat.domain.models import User
 
 SECRET = "tenant-a-secret"
@@ -45,7 +45,7 @@ def test_every_role_and_no_avatar_round_trip() -> None:
 def test_token_shape() -> None:
     token = issue()
     version, body, mac = token.split(".")
-    assert version == "v1"
+    assert version == "v2"
     assert token.isascii() and " " not in token and "=" not in token
     claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     assert claims["t"] == "a" and claims["u"] == "sso:1"
@@ -59,10 +59,44 @@ def test_expired() -> None:
     assert tokens.read(SECRET, "a", token, NOW - 1).user == ALICE
 
 
+def foreign(token: str, *, tenant: str) -> None:
+    with pytest.raises(Forbidden) as caught:
+        tokens.read(SECRET, tenant, token, NOW)
+    assert (caught.value.status, caught.value.code) == (403, "token_wrong_tenant")
+
+
 def test_other_tenant() -> None:
-    """A token names its tenant; the same secret cannot make it valid elsewhere."""
-    refused(issue(tenant="b"), tenant="a")
-    refused(issue(), tenant="b")
+    """A token names its tenant; the same secret cannot make it valid elsewhere: 403."""
+    foreign(issue(tenant="b"), tenant="a")
+    foreign(issue(), tenant="b")
+    # Expired, or forged outright: still another tenant's, never let in.
+    foreign(issue(tenant="b", expires=int(NOW) - 10), tenant="a")
+    foreign(_swap_body(issue(tenant="b"), u="someone-else"), tenant="a")
+
+
+def test_same_secret_on_two_tenants_makes_different_keys() -> None:
+    """The signing key names the tenant: a token re-labelled for another tenant that happens
+    to share the secret still fails its signature."""
+    assert keys.token_key(SECRET, "a") != keys.token_key(SECRET, "b")
+    relabelled = _swap_body(issue(tenant="a"), t="b")
+    with pytest.raises(Unauthorized) as caught:
+        tokens.read(SECRET, "b", relabelled, NOW)
+    assert caught.value.code == "invalid_token"
+
+
+def test_token_is_not_signed_with_the_secret_itself() -> None:
+    """A token's MAC is under a derived key, so it can never double as an SSO hash."""
+    import hashlib
+    import hmac
+
+    _version, body, mac = issue().split(".")
+    raw = hmac.new(SECRET.encode(), f"v2.{body}".encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != mac
+
+
+def test_old_version_tokens_are_refused() -> None:
+    _version, body, mac = issue().split(".")
+    refused(f"v1.{body}.{mac}")
 
 
 def test_other_tenants_secret() -> None:
@@ -82,6 +116,7 @@ def test_tampered() -> None:
     refused(_swap_body(token, r="admin"))  # promote oneself
     refused(_swap_body(token, e=int(NOW) + 10**9))  # extend one's session
     refused(_swap_body(token, u="sso:someone-else"))
+    refused(_swap_body(token, a="https://evil.example/x.png"))
     version, body, mac = token.split(".")
     flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
     refused(f"{version}.{body}.{flipped}")
@@ -101,6 +136,12 @@ def test_tampered() -> None:
         "v1..",
         "v1.é.é",
         "v1.a.\udcff",
+        "v2.é.é",
+        "v2.a.\udcff",
+        "v2.W10.x",  # a JSON array, not an object
+        "v2.bnVsbA.x",  # null
+        "v2.e30.x",  # {}: no tenant at all is not another tenant
+        "v2.eyJ0IjoxfQ.x",  # {"t":1}
         "v1.💥.💥",
     ],
 )
@@ -115,8 +156,9 @@ def test_signed_but_malformed_claims_are_refused() -> None:
 
     def signed(body_bytes: bytes) -> str:
         body = base64.urlsafe_b64encode(body_bytes).rstrip(b"=").decode()
-        mac = hmac.new(SECRET.encode(), f"v1.{body}".encode(), hashlib.sha256).digest()
-        return f"v1.{body}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+        key = keys.token_key(SECRET, "a")
+        mac = hmac.new(key, f"v2.{body}".encode(), hashlib.sha256).digest()
+        return f"v2.{body}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 
     for raw in (
         b"not json",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_URL_ID = 512
-MAX_COMMENT = 2000
+MAX_COMMENT = 2000  # characters after trimming
+# Bytes of UTF-8 as sent, before trimming: the body is stored and fanned out verbatim, so
+# whitespace padding must not buy a bigger event.
+MAX_COMMENT_BYTES = 8192
 MAX_NAME = 64
 MAX_USER_ID = 128  # an SSO user's id, as the site's backend names it
 MAX_PAGE_URL = 2048

@@ -67,6 +67,13 @@ def comment_body(value: str) -> str:
     """The comment as given (the protocol stores it verbatim) once its trimmed length fits."""
     if not storable(value):
         raise Invalid("comment must be text without NUL or lone surrogates", "invalid_comment")
+    # Length first, cheaply, so an oversized body is refused before any further work on it.
+    if len(value) > limits.MAX_COMMENT_BYTES or len(value.encode()) > limits.MAX_COMMENT_BYTES:
+        raise Invalid(
+            f"comment must be at most {limits.MAX_COMMENT_BYTES} bytes as sent, whitespace "
+            "included",
+            "comment_too_large",
+        )
     trimmed = len(value.strip())
     if trimmed == 0:
         raise Invalid("comment must not be empty", "invalid_comment")

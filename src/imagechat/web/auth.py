@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 
 from starlette.requests import HTTPConnection
 
-from imagechat.domain import permissions, tokens
+from imagechat.domain import keys, permissions, tokens
 from imagechat.domain.errors import NotFound, Unauthorized
 from imagechat.domain.models import Tenant, User
 from imagechat.storage.store import Store
@@ -27,14 +26,18 @@ def check_origin(connection: HTTPConnection, tenant: Tenant) -> None:
 
 
 def user_from_token(tenant: Tenant, token: str) -> User:
+    """The token's user: 401 when forged, malformed or expired, 403 when another tenant's."""
     return tokens.read(tenant.api_secret, tenant.id, token, time.time()).user
 
 
 def caller(connection: HTTPConnection, tenant: Tenant) -> User | None:
-    """The user behind a Bearer token or the admin behind an X-API-Key; None if neither."""
+    """The user behind a Bearer token or the admin behind an X-API-Key; None if neither.
+
+    Roles come only from here: a verified token (whose role a verified SSO payload set) or the
+    API key. Nothing in a request body or query can raise them."""
     api_key = connection.headers.get("x-api-key")
     if api_key is not None:
-        if not hmac.compare_digest(api_key.encode(), tenant.api_secret.encode()):
+        if not keys.api_key_matches(tenant.api_secret, api_key):
             raise Unauthorized("X-API-Key does not match this tenant's secret", "invalid_api_key")
         return API_KEY_USER
     header = connection.headers.get("authorization")

@@ -3,9 +3,9 @@ lengths) by domain/validation.py, so each rule lives in one place and reads the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from imagechat.domain import limits
 
@@ -21,7 +21,14 @@ class _Body(BaseModel):
 class SsoBody(_Body):
     userDataJSONBase64: str
     verificationHash: str
-    timestamp: int = _bounds(description="milliseconds since the epoch, at most 2 days old")
+    # Any JSON value passes here; domain/sso.py refuses a non-integer with 401 like any other
+    # bad SSO payload. The schema still tells clients what to send.
+    timestamp: Annotated[
+        object,
+        WithJsonSchema(
+            {"type": "integer", "description": "milliseconds since the epoch, at most 2 days old"}
+        ),
+    ]
 
 
 class GuestBody(_Body):

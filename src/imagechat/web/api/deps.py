@@ -38,14 +38,19 @@ async def _writer(request: Request, tenant: CurrentTenant) -> User:
     if user is None:
         raise Unauthorized("writes need 'Authorization: Bearer <token>'", "unauthorized")
     if user is not auth.API_KEY_USER:  # a site's own backend is trusted with its secret
-        limit_rate(request, tenant)
+        limit_rate(request, tenant, user)
     return user
 
 
-def limit_rate(request: Request, tenant: Tenant) -> None:
-    """Writes and new sessions per tenant and client address (429 with Retry-After)."""
+def limit_rate(request: Request, tenant: Tenant, user: User | None = None) -> None:
+    """Writes and new sessions per tenant and client address, and writes per user too, so one
+    session spread over many addresses gets no more (429 with Retry-After)."""
+    limiter = services(request).write_limiter
     address = request.client.host if request.client else "?"
-    services(request).write_limiter.check(f"{tenant.id}|{address}")
+    limiter.check(f"{tenant.id}|{address}")
+    if user is not None:
+        # Addresses never contain "|", so the two kinds of key cannot meet.
+        limiter.check(f"{tenant.id}|user|{user.id}")
 
 
 Reader = Annotated[User | None, Depends(_reader)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, fields
 
@@ -39,6 +40,35 @@ class Settings:
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 5.0
+    # TLS: both set, and `serve` speaks HTTPS and WSS itself (no proxy needed).
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if not math.isfinite(value) or value < 0:
+                raise ConfigError(spec.name, "a finite number, 0 or more", value)
+        if self.port > 65535:
+            raise ConfigError("port", "a TCP port, 0..65535", self.port)
+        if self.batch_window_ms > 50:
+            raise ConfigError(
+                "batch_window_ms", "0..50 (the protocol's bound)", self.batch_window_ms
+            )
+        for name in ("max_batch", "queue_limit"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, "1 or more", getattr(self, name))
+        for name in ("presence_interval", "usage_flush_seconds", "gap_check_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(name, "more than 0 seconds", getattr(self, name))
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ConfigError(
+                "ssl_keyfile" if self.ssl_keyfile is None else "ssl_certfile",
+                "a file too: HTTPS needs both a certificate and its key",
+                None,
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -46,21 +76,53 @@ class Settings:
         environ = dict(os.environ) if environ is None else environ
         values: dict[str, object] = {}
         for spec in fields(cls):
-            raw = environ.get(f"IMAGECHAT_{spec.name.upper()}")
+            raw = environ.get(variable(spec.name))
             if raw is not None:
-                values[spec.name] = _parse(raw, spec.type)
+                values[spec.name] = _parse(spec.name, raw, spec.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)  # type: ignore[arg-type]
-        if not 0 <= settings.batch_window_ms <= 50:
-            raise ValueError("batch_window_ms must be between 0 and 50")
-        return settings
+        return cls(**values)  # type: ignore[arg-type]
 
 
-def _parse(raw: str, kind: object) -> object:
+def variable(name: str) -> str:
+    """The environment variable of a setting."""
+    return f"IMAGECHAT_{name.upper()}"
+
+
+class ConfigError(ValueError):
+    """A setting with a value it cannot take; the message names it and says what it wants."""
+
+    def __init__(self, name: str, wants: str, got: object) -> None:
+        self.name = name
+        self.wants = wants
+        self.got = got
+        super().__init__(self.naming(variable(name)))
+
+    def naming(self, source: str) -> str:
+        """The message, naming where the value came from (a variable, or a flag)."""
+        shown = "" if self.got is None else f", not {self.got!r}"
+        return f"{source} wants {self.wants}{shown}"
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _parse(name: str, raw: str, kind: object) -> object:
+    text = raw.strip()
     if kind in ("bool", bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if kind in ("int", int):
-        return int(raw)
-    if kind in ("float", float):
-        return float(raw)
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ConfigError(name, "a yes/no value (1/0, true/false, yes/no, on/off)", raw)
+    try:
+        if kind in ("int", int):
+            return int(text)
+        if kind in ("float", float):
+            return float(text)
+    except ValueError:
+        wants = "a whole number" if kind in ("int", int) else "a number"
+        raise ConfigError(name, wants, raw) from None
+    if kind == "str | None" and text == "":
+        return None
     return raw

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import FileResponse, HTMLResponse
 from starlette.staticfiles import StaticFiles
 
@@ -24,7 +23,9 @@ from imagechat.realtime.service import LiveService
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
 from imagechat.web import admin as admin_console
-from imagechat.web import api, errors
+from imagechat.web import api, apidocs, errors
+from imagechat.web.cors import TenantCors
+from imagechat.web.headers import SecurityHeaders, StaticPages, shipped_page_policy
 from imagechat.web.limits import BodyLimit
 from imagechat.web.metrics import Metrics, metrics_endpoint
 from imagechat.web.ratelimit import RateLimiter
@@ -69,6 +70,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version=__version__,
         description="Live image chat: markers and threads on any image. See docs/api.md.",
         lifespan=lifespan,
+        docs_url=None,  # apidocs serves /docs with its assets from this server, not a CDN
+        redoc_url=None,
     )
     errors.install(app)
     app.include_router(api.router)
@@ -76,13 +79,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/admin", admin_console.router, name="admin")
     app.mount("/widget", StaticFiles(directory=STATIC / "widget", check_dir=False), name="widget")
-    app.mount("/demo", StaticFiles(directory=STATIC / "demo", check_dir=False), name="demo")
+    app.mount("/demo", StaticPages(directory=STATIC / "demo", check_dir=False), name="demo")
+    apidocs.install(app)
 
     @app.get("/", include_in_schema=False)
     async def index() -> Any:
         demo_page = STATIC / "demo" / "index.html"
         if settings.demo and demo_page.exists():
-            return FileResponse(demo_page)
+            policy = shipped_page_policy(demo_page.read_text())
+            return FileResponse(demo_page, headers={"Content-Security-Policy": policy})
         return HTMLResponse(_LANDING.format(version=__version__))
 
     @app.get("/healthz", include_in_schema=False)
@@ -90,16 +95,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return {"status": "ok"}
 
     _document_error_shape(app)
-    # Embedded on other sites: any origin may call; each tenant's allowlist is enforced per
-    # request (web/auth.py), which CORS alone could not do per tenant.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-API-Key"],
-        max_age=600,
-    )
     app.add_middleware(BodyLimit, max_bytes=limits.MAX_REQUEST_BYTES)
+    # Outside BodyLimit, so that browsers may read its 413 too.
+    app.add_middleware(TenantCors)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(LiveSocketEntry)  # outermost of ours: /ws skips the rest
     return app
 

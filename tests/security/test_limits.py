@@ -4,13 +4,16 @@ that "per address" and "per user" are really told apart."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import websockets
 
 from imagechat.domain import limits
 from tests.live.server import LiveServer
@@ -115,3 +118,37 @@ async def test_writes_are_limited_per_address_and_per_user(limited: LiveServer) 
                 f"{base}/chats", json=chat("k"), headers={"X-API-Key": tenant.api_secret}
             )
             assert keyed.status_code == 201, keyed.text
+
+
+async def test_channels_per_connection_are_bounded(tmp_path: Path) -> None:
+    from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION
+
+    live = LiveServer(
+        f"sqlite+aiosqlite:///{tmp_path / 'channels.db'}",
+        usage_flush_seconds=3600,
+        ws_message_rate=0.0,  # this test is about channels, not message rates
+    )
+    await live.start()
+    try:
+        tenant = await new_tenant(live)
+        async with websockets.connect(live.url.replace("http", "ws") + "/ws") as ws:
+
+            async def subscribe(url_id: str) -> dict[str, Any]:
+                await ws.send(
+                    orjson.dumps({"type": "subscribe", "tenantId": tenant.id, "urlId": url_id})
+                )
+                while True:
+                    frame = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+                    for item in frame if isinstance(frame, list) else [frame]:
+                        if item["type"] in ("subscribed", "error"):
+                            return dict(item)
+
+            for i in range(MAX_CHANNELS_PER_CONNECTION):
+                assert (await subscribe(f"img-{i}"))["type"] == "subscribed"
+            refused = await subscribe("one-too-many")
+            assert refused["type"] == "error" and refused["code"] == "too_many_channels"
+            assert refused["urlId"] == "one-too-many"
+            # The connection stays, and channels it already follows may be re-subscribed.
+            assert (await subscribe("img-0"))["type"] == "subscribed"
+    finally:
+        await live.close()

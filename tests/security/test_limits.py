@@ -112,6 +112,18 @@ async def test_writes_are_limited_per_address_and_per_user(limited: LiveServer) 
         refused = await third.post(f"{base}/sessions", json={"guest": {"name": "x"}})
         assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
         assert int(refused.headers["retry-after"]) >= 1
+        # Sessions of one SSO user count against that user too, from whichever address.
+        from tests.security.test_sso_and_tokens import signed
+
+        ada = {"sso": signed(tenant.api_secret, {"id": "ada", "username": "Ada"})}
+        async with (
+            client_from(limited, "127.0.0.5") as fifth,
+            client_from(limited, "127.0.0.6") as sixth,
+        ):
+            for client in (fifth, fifth, sixth):
+                assert (await client.post(f"{base}/sessions", json=ada)).status_code == 200
+            refused = await sixth.post(f"{base}/sessions", json=ada)
+            assert refused.status_code == 429 and "retry-after" in refused.headers
         # The site's own backend is trusted with its secret and is not limited.
         for _ in range(5):
             keyed = await third.post(

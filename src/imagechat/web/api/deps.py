@@ -43,14 +43,17 @@ async def _writer(request: Request, tenant: CurrentTenant) -> User:
 
 
 def limit_rate(request: Request, tenant: Tenant, user: User | None = None) -> None:
-    """Writes and new sessions per tenant and client address, and writes per user too, so one
-    session spread over many addresses gets no more (429 with Retry-After)."""
-    limiter = services(request).write_limiter
+    """Writes and new sessions per tenant and client address, and per user where one is known,
+    so one user spread over many addresses gets no more (429 with Retry-After)."""
     address = request.client.host if request.client else "?"
-    limiter.check(f"{tenant.id}|{address}")
+    services(request).write_limiter.check(f"{tenant.id}|{address}")
     if user is not None:
-        # Addresses never contain "|", so the two kinds of key cannot meet.
-        limiter.check(f"{tenant.id}|user|{user.id}")
+        limit_user(request, tenant, user)
+
+
+def limit_user(request: Request, tenant: Tenant, user: User) -> None:
+    # Addresses never contain "|", so an address key and a user key cannot meet.
+    services(request).write_limiter.check(f"{tenant.id}|user|{user.id}")
 
 
 Reader = Annotated[User | None, Depends(_reader)]

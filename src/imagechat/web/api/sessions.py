@@ -13,7 +13,7 @@ from imagechat.domain import limits, sso, tokens, validation
 from imagechat.domain.errors import Forbidden, Invalid
 from imagechat.domain.models import User
 from imagechat.domain.times import to_rfc3339
-from imagechat.web.api.deps import ERRORS, CurrentTenant, limit_rate
+from imagechat.web.api.deps import ERRORS, CurrentTenant, limit_rate, limit_user
 from imagechat.web.schemas import SessionRequest
 
 router = APIRouter(tags=["sessions"], responses=ERRORS)
@@ -31,6 +31,7 @@ async def create_session(
             body.sso.userDataJSONBase64, body.sso.verificationHash, body.sso.timestamp
         )
         user = sso.verify(tenant.api_secret, payload, int(time.time() * 1000))
+        limit_user(request, tenant, user)  # sessions for one SSO user, from any address
     else:
         assert body.guest is not None
         if tenant.private:

@@ -27,7 +27,7 @@ from imagechat.settings import Settings
 from imagechat.web.app import create_app
 from tests.fuzz.server_thread import ThreadServer
 
-FUZZ_EXAMPLES = int(os.environ.get("IMAGECHAT_FUZZ_EXAMPLES", "25"))
+FUZZ_EXAMPLES = int(os.environ.get("IMAGECHAT_FUZZ_EXAMPLES", "50"))
 TENANT = "fuzz"
 SECRET = "fuzz-secret-" + "x" * 20
 CHECKS = [

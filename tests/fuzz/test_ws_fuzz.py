@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fuzz.server_thread import ThreadServer
 
-FUZZ_SCRIPTS = int(os.environ.get("IMAGECHAT_FUZZ_SCRIPTS", "100"))
+FUZZ_SCRIPTS = int(os.environ.get("IMAGECHAT_FUZZ_SCRIPTS", "150"))
 TENANT = "wsfuzz"
 CALM = "calm"
 ATTACKER = "127.0.0.2"  # attacks come from another address than the bystander's

@@ -258,9 +258,9 @@ def _serve(args: argparse.Namespace) -> None:
     if settings.demo:
         secret = asyncio.run(_prepare_demo(settings.database_url))
         print(f"demo tenant 'demo', API secret: {secret}", flush=True)
-        scheme = "https" if settings.ssl_certfile else "http"
-        print(f"demo page: {scheme}://{settings.host}:{settings.port}/", flush=True)
-        print(f"console: {scheme}://{settings.host}:{settings.port}/admin (that secret)", flush=True)
+        base = f"{'https' if settings.ssl_certfile else 'http'}://{settings.host}:{settings.port}"
+        print(f"demo page: {base}/", flush=True)
+        print(f"console: {base}/admin (that secret)", flush=True)
     app = create_app(settings)
     _settle_garbage_collector()
     uvicorn.run(

@@ -109,7 +109,7 @@ def test_stored_payloads_are_text_in_the_widget(pages: Any, server: Any, ui: Any
     read_every_thread()  # from a fresh snapshot
 
 
-@pytest.mark.parametrize("path", ["/", "/docs", "/demo/index.html"])
+@pytest.mark.parametrize("path", ["/", "/docs", "/demo/index.html", "/admin/login"])
 def test_server_pages_keep_their_policy_and_load_only_from_the_server(
     pages: Any, server: Any, path: str
 ) -> None:

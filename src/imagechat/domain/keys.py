@@ -16,6 +16,7 @@ import hmac
 
 _TOKEN_LABEL = b"imagechat/v2/session-token\x00"
 _API_KEY_LABEL = b"imagechat/v2/api-key-check\x00"
+_CSRF_LABEL = b"imagechat/v2/console-csrf\x00"
 
 
 def _derive(secret: str, label: bytes) -> bytes:
@@ -26,6 +27,12 @@ def _derive(secret: str, label: bytes) -> bytes:
 def token_key(secret: str, tenant_id: str) -> bytes:
     """The key that signs and checks the session tokens of one tenant."""
     return _derive(secret, _TOKEN_LABEL + tenant_id.encode())
+
+
+@functools.lru_cache(maxsize=4096)
+def csrf_key(secret: str, tenant_id: str) -> bytes:
+    """The key that makes the operator console's CSRF tokens."""
+    return _derive(secret, _CSRF_LABEL + tenant_id.encode())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,7 +8,6 @@ with the page of the failure (the Error's message, escaped) and its status.
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from imagechat.domain import moderation, tokens, validation
+from imagechat.domain import keys, moderation, tokens, validation
 from imagechat.domain.errors import BadRequest, ImageChatError, Invalid, NotFound, Unauthorized
 from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
@@ -92,7 +91,7 @@ async def _who(request: Request, form: Form) -> tuple[Tenant, User]:
     found.write_limiter.check(f"{tenant.id}|{address}")
     secret, token = form.get("secret", ""), form.get("token", "").strip()
     if secret:
-        if not hmac.compare_digest(secret.encode(), tenant.api_secret.encode()):
+        if not keys.api_key_matches(tenant.api_secret, secret):
             raise wrong
         return tenant, auth.API_KEY_USER
     if token:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imagechat.domain import tokens
+from imagechat.domain import keys, tokens
 from imagechat.domain.errors import Forbidden, ImageChatError, Unauthorized
 from imagechat.domain.models import Tenant, User
 from imagechat.storage.store import Store
@@ -39,9 +39,8 @@ class Console:
 
 
 def csrf_for(tenant: Tenant, token: str) -> str:
-    return hmac.new(
-        tenant.api_secret.encode(), f"csrf.{token}".encode(), hashlib.sha256
-    ).hexdigest()
+    key = keys.csrf_key(tenant.api_secret, tenant.id)  # not the secret itself: see keys.py
+    return hmac.new(key, f"csrf.{token}".encode(), hashlib.sha256).hexdigest()
 
 
 def _cookie_value(request: Request) -> tuple[str, str] | None:

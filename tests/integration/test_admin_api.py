@@ -204,7 +204,10 @@ async def test_another_tenants_moderator_is_not_one_here(make_api: MakeApi) -> N
     here, there = await make_api(), await make_api()
     _token, _created, reply = await seeded(here)
     foreign = await moderator(there)
-    assert_error(await act(here, "hide", reply["comment"]["id"], token=foreign), 401)
+    # A token of another tenant is 403, as PROTOCOL.md says; a wrong API key is 401.
+    assert_error(
+        await act(here, "hide", reply["comment"]["id"], token=foreign), 403, "token_wrong_tenant"
+    )
     assert_error(
         await act(here, "hide", reply["comment"]["id"], api_key=there.tenant.api_secret), 401
     )

@@ -345,6 +345,7 @@ async def test_frames_go_straight_to_the_transport_unless_compression_is_on(
                 await ws.send(orjson.dumps({"type": "subscribe", "tenantId": tenant,
                                             "urlId": "img"}).decode())
                 assert orjson.loads(await ws.recv())["type"] == "subscribed"
+                assert orjson.loads(await ws.recv())["type"] == "presence"  # right after it
                 (connection,) = server.live.connections
                 assert type(connection.writer._sink) is expected
                 negotiated = [type(e).__name__ for e in ws.protocol.extensions]

@@ -1,4 +1,4 @@
-"""A cluster per test module: its own redis-server, its own PostgreSQL database, three
+"""One cluster for the cluster tests: its own redis-server, its own PostgreSQL database, three
 `imagechat serve` processes on loopback. Needs PostgreSQL (IMAGECHAT_TEST_POSTGRES_URL) and
 /usr/bin/redis-server; without them the tests skip, or fail under IMAGECHAT_REQUIRE_SERVICES=1.
 """
@@ -53,7 +53,7 @@ class Cluster:
             node.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster_database_url() -> Iterator[str]:
     server_url = os.environ.get(POSTGRES_ENV)
     if not server_url:
@@ -73,7 +73,7 @@ def cluster_database_url() -> Iterator[str]:
         run_apart(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster(
     cluster_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:

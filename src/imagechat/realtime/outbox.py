@@ -43,6 +43,7 @@ class Outbox(Generic[T]):
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.dropped = 0
+        self._closed = False
 
     def start(self) -> None:
         if self._task is None:
@@ -66,14 +67,15 @@ class Outbox(Generic[T]):
         deadline = loop.time() + drain_for
         while self._queue and loop.time() < deadline and not self._task.done():
             await asyncio.sleep(0.01)
+        self._closed = True  # some clients turn a cancellation into their own error
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+            await asyncio.wait_for(self._task, 5)
         self._task = None
 
     async def _run(self) -> None:
         delay = BACKOFF_FIRST
-        while True:
+        while not self._closed:
             if not self._queue:
                 self._wake.clear()
                 await self._wake.wait()
@@ -81,6 +83,8 @@ class Outbox(Generic[T]):
             try:
                 await self._send(chunk)
             except Exception as error:
+                if self._closed:
+                    return
                 self.dropped += len(chunk)
                 if self._on_result is not None:
                     self._on_result(error)

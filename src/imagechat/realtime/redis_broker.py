@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 PREFIX = "imagechat:"
 EVENTS = PREFIX + "e:"
 RECONNECT_FIRST = 0.1
-RECONNECT_MAX = 5.0
+RECONNECT_MAX = 2.0
 KEEPALIVE = 5.0  # seconds of silence before the subscriber pings; three missed means gone
 SUBSCRIBE_CHUNK = 500
 

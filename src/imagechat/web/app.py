@@ -95,7 +95,7 @@ def create_app(
         return HTMLResponse(_LANDING.format(version=__version__))
 
     @app.get("/healthz", include_in_schema=False)
-    async def health(request: Request) -> dict[str, str]:
+    async def health(request: Request) -> dict[str, object]:
         """200 while the process serves; `degraded` (with why) while the broker is away.
 
         Still 200 when degraded: writes and this node's viewers are fine, and a balancer that
@@ -103,7 +103,11 @@ def create_app(
         """
         live = services(request).live
         state = live.health()
-        body = {"status": "ok" if state.ok else "degraded", "broker": live.broker.name}
+        body: dict[str, object] = {
+            "status": "ok" if state.ok else "degraded",
+            "broker": live.broker.name,
+            "connections": len(live.connections),
+        }
         if not state.ok:
             body["reason"] = state.reason
         return body

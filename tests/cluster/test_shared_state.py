@@ -111,4 +111,9 @@ async def test_healthz_of_one_process_is_ok(tmp_path: Path) -> None:
     async with running_app(settings, None) as client:
         answer = await client.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "broker": "memory", "connections": 0}
+    assert answer.json() == {
+        "status": "ok",
+        "broker": "memory",
+        "connections": 0,
+        "repairs": 0,
+    }

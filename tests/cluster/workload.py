@@ -157,8 +157,12 @@ def check_exactly_once(viewers: list[Viewer], expected: dict[str, dict[str, Any]
 async def cross_node_latency(
     nodes: list[Node], tenant: str, token: str, viewers: list[Viewer], image: str, writes: int
 ) -> list[float]:
-    """Seconds from a write on one node to its event at a viewer on another, per write."""
+    """Seconds from a write on one node to its event at a viewer on another, per write.
+
+    Fails unless Redis carried them: the receiving nodes must not have read any from the log.
+    """
     latencies = []
+    repairs = [node.health()["repairs"] for node in nodes]
     for i in range(writes):
         source = i % len(nodes)
         target = next(v for v in viewers if v.node != source and v.node < len(nodes))
@@ -171,6 +175,7 @@ async def cross_node_latency(
                 raise AssertionError("a probe never arrived")
             await asyncio.sleep(0.002)
         latencies.append(time.monotonic() - started)
+    assert [node.health()["repairs"] for node in nodes] == repairs, "the log, not Redis"
     return latencies
 
 

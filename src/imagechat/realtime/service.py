@@ -75,8 +75,9 @@ class LiveService:
         ]
 
     async def publish(self, event: EncodedEvent) -> None:
-        """A committed event: this node's viewers get it now, the others through the broker."""
-        self.hub.deliver(event)
+        """A committed event: this node's viewers get it next, the others through the broker."""
+        # On the next turn of the loop, as soon as this write's answer is on its way.
+        asyncio.get_running_loop().call_soon(self.hub.deliver, event)
         self.broker.publish(event)
 
     def health(self) -> Health:

@@ -107,6 +107,8 @@ def create_app(
             "status": "ok" if state.ok else "degraded",
             "broker": live.broker.name,
             "connections": len(live.connections),
+            # Events this node had to read from the log because the broker did not bring them.
+            "repairs": live.hub.repairs,
         }
         if not state.ok:
             body["reason"] = state.reason

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -65,8 +66,12 @@ class RedisServer:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        log = open(self.directory / "redis.log", "ab")  # noqa: SIM115 - the process owns it
-        self.process = subprocess.Popen(
+        with open(self.directory / "redis.log", "ab") as log:  # the child keeps its own copy
+            self.process = self._popen(log)
+        _wait_for_port(self.port, 10, self.process)
+
+    def _popen(self, log: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 REDIS_SERVER,
                 "--port",
@@ -83,7 +88,6 @@ class RedisServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _wait_for_port(self.port, 10, self.process)
 
     def stop(self) -> None:
         _stop(self.process, signal.SIGTERM)
@@ -123,8 +127,19 @@ class Node:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGECHAT_")}
         env.update({f"IMAGECHAT_{k.upper()}": str(v) for k, v in self.settings.items()})
         env["IMAGECHAT_LOG_LEVEL"] = "warning"
-        log = open(self.directory / f"node-{self.port}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
+        with open(self.directory / f"node-{self.port}.log", "ab") as log:
+            self.process = self._popen(log, env)
+        _wait_for_port(self.port, timeout, self.process)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"node on {self.port} is not healthy")
+
+    def _popen(self, log: Any, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 IMAGECHAT,
                 "serve",
@@ -139,14 +154,6 @@ class Node:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        _wait_for_port(self.port, timeout, self.process)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"node on {self.port} is not healthy")
 
     def health(self) -> dict[str, object]:
         answer: dict[str, object] = httpx.get(self.url + "/healthz", timeout=5).json()
@@ -200,12 +207,12 @@ class Nginx:
         self.directory.mkdir(parents=True, exist_ok=True)
         conf = self.directory / "nginx.conf"
         conf.write_text(NGINX_CONF.format(prefix=self.directory, site=self.site))
-        log = open(self.directory / "nginx.out", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [NGINX, "-p", str(self.directory), "-c", str(conf), "-g", "daemon off;"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.directory / "nginx.out", "ab") as log:
+            self.process = subprocess.Popen(
+                [NGINX, "-p", str(self.directory), "-c", str(conf), "-g", "daemon off;"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         _wait_for_port(self.port, 10, self.process)
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from imagechat.domain.errors import RateLimited
 from imagechat.storage.locks import ClusterLock
@@ -84,9 +85,23 @@ async def test_one_node_at_a_time_holds_the_jobs_lock(postgres_database_url: str
         assert await locks[0].acquire()
         assert await locks[0].acquire(), "the holder keeps it"
         assert not await locks[1].acquire()
-        await stores[0].close()  # the holder dies: PostgreSQL frees its lock with it
-        locks[0] = ClusterLock(stores[0].engine, "test:jobs")
-        assert await locks[1].acquire()
+        # The holder's connection dies (as with its node): PostgreSQL frees the lock with it.
+        async with stores[1].engine.connect() as conn:
+            killed = await conn.scalar(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND granted AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
+            await conn.commit()
+        assert killed == 1
+        for _ in range(100):  # the backend exits a moment after it is told to
+            if await locks[1].acquire():
+                break
+            await asyncio.sleep(0.05)
+        assert locks[1].held
+        assert not await locks[0].acquire(), "the old holder noticed and did not take it back"
         await locks[1].release()
         assert not locks[1].held
     finally:

@@ -72,8 +72,11 @@ class RedisBroker:
             "socket_connect_timeout": 2.0,
             "socket_keepalive": True,
         }
-        self._commands = Redis.from_url(self.url, socket_timeout=2.0, **options)
         self._subscriber = Redis.from_url(self.url, **options)
+        # Commands may retry once: after a Redis restart the first use of each pooled
+        # connection finds it closed, and a fresh one is the cure. Nothing is hidden by it.
+        options["retry"] = Retry(NoBackoff(), 1)
+        self._commands = Redis.from_url(self.url, socket_timeout=2.0, **options)
         self.counts = RedisCounts(self._commands, node_id, prefix=PREFIX)
         self._outbox: Outbox[EncodedEvent] = Outbox(
             self._publish_many, limit=outbox_limit, on_result=self._published
@@ -235,7 +238,10 @@ class RedisBroker:
     async def exchange(
         self, viewers: dict[ChannelKey, int], connections: dict[str, int]
     ) -> Totals | None:
-        return await self.counts.exchange(viewers, connections)
+        totals = await self.counts.exchange(viewers, connections)
+        if totals is not None:
+            self._publish_error = ""  # Redis answers commands again
+        return totals
 
     async def close(self) -> None:
         self._closed = True

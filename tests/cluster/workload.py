@@ -159,13 +159,16 @@ async def cross_node_latency(
 ) -> list[float]:
     """Seconds from a write on one node to its event at a viewer on another, per write.
 
-    Fails unless Redis carried them: the receiving nodes must not have read any from the log.
+    Fails unless Redis carried most of them. Without Redis a node learns of another node's
+    event only from its head check, which reads it from the log (a repair), every time; with
+    Redis a repair happens only when a head check runs while the event is on its way.
     """
     latencies = []
-    repairs = [node.health()["repairs"] for node in nodes]
+    carried = 0
     for i in range(writes):
         source = i % len(nodes)
         target = next(v for v in viewers if v.node != source and v.node < len(nodes))
+        repairs = nodes[target.node].health()["repairs"]
         async with ImageChatClient(nodes[source].url, tenant, token=token) as rest:
             started = time.monotonic()
             made = await rest.create_chat(image, 50, 50, f"probe {i}")
@@ -175,7 +178,8 @@ async def cross_node_latency(
                 raise AssertionError("a probe never arrived")
             await asyncio.sleep(0.002)
         latencies.append(time.monotonic() - started)
-    assert [node.health()["repairs"] for node in nodes] == repairs, "the log, not Redis"
+        carried += nodes[target.node].health()["repairs"] == repairs
+    assert carried * 2 >= writes, f"only {carried} of {writes} probes came through Redis"
     return latencies
 
 

@@ -16,7 +16,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = DEFAULT_DATABASE_URL
-    broker_url: str = "memory://"
+    broker_url: str = "memory://"  # memory:// (one process) or redis://, rediss://, valkey://
     demo: bool = False
     # Live delivery
     max_batch: int = 100  # events per array frame at most
@@ -39,7 +39,10 @@ class Settings:
     metrics_token: str = ""
     # Upkeep
     usage_flush_seconds: float = 10.0
-    gap_check_seconds: float = 5.0
+    gap_check_seconds: float = 2.0  # the head check: bounds how late a lost tail arrives
+    # Cluster (a Redis broker)
+    outbox_limit: int = 10_000  # events waiting to be published before the oldest is dropped
+    repair_grace_ms: float = 20.0  # a gap may close by itself this long before the log is read
     # TLS: both set, and `serve` speaks HTTPS and WSS itself (no proxy needed).
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None

@@ -17,8 +17,16 @@ from imagechat.web.app import create_app
 class LiveServer:
     """Start, stop and restart a server on one port over one database."""
 
-    def __init__(self, database_url: str, *, send_buffer: int | None = None, **settings: Any):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        send_buffer: int | None = None,
+        broker: Any = None,
+        **settings: Any,
+    ):
         self.database_url = database_url
+        self.broker = broker
         self.settings = Settings(database_url=database_url, **settings)
         self.send_buffer = send_buffer
         self.port = _free_port()
@@ -38,7 +46,7 @@ class LiveServer:
     async def start(self) -> None:
         if self.store is None:
             self.store = await Store.open(self.database_url, run_migrations=True)
-        self.app = create_app(self.settings, self.store)
+        self.app = create_app(self.settings, self.store, broker=self.broker)
         config = uvicorn.Config(
             self.app,
             log_level="warning",

@@ -338,13 +338,18 @@ async def test_frames_go_straight_to_the_transport_unless_compression_is_on(
             assert server.store is not None
             tenant = f"c{int(compression)}"
             await server.store.create_tenant(tenant)
-            async with ImageChatClient(server.url, tenant) as writer, websockets.connect(
-                server.url.replace("http", "ws") + "/ws", compression="deflate"
-            ) as ws:
+            async with (
+                ImageChatClient(server.url, tenant) as writer,
+                websockets.connect(
+                    server.url.replace("http", "ws") + "/ws", compression="deflate"
+                ) as ws,
+            ):
                 await writer.guest_session("W")
-                await ws.send(orjson.dumps({"type": "subscribe", "tenantId": tenant,
-                                            "urlId": "img"}).decode())
+                await ws.send(
+                    orjson.dumps({"type": "subscribe", "tenantId": tenant, "urlId": "img"}).decode()
+                )
                 assert orjson.loads(await ws.recv())["type"] == "subscribed"
+                assert orjson.loads(await ws.recv())["type"] == "presence"  # right after it
                 (connection,) = server.live.connections
                 assert type(connection.writer._sink) is expected
                 negotiated = [type(e).__name__ for e in ws.protocol.extensions]

@@ -155,9 +155,11 @@ async def test_a_graceful_stop_saves_every_usage_count(sqlite_url: str) -> None:
     assert store is not None
     await store.create_tenant("count", api_secret="count-secret")
     try:
-        async with ImageChatClient(server.url, "count") as writer, LiveClient(
-            server.url, "count"
-        ) as one, LiveClient(server.url, "count") as two:
+        async with (
+            ImageChatClient(server.url, "count") as writer,
+            LiveClient(server.url, "count") as one,
+            LiveClient(server.url, "count") as two,
+        ):
             await writer.guest_session("W")
             await one.subscribe("img")
             await two.subscribe("img")

@@ -43,6 +43,8 @@ class Channel:
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     viewers: int = 0
+    positioned: bool = False  # epoch and offset come from a snapshot or a `subscribed`
+    reloading: bool = False  # a snapshot is being loaded after `recovered: false`
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -60,6 +62,8 @@ class LiveStats:
     snapshots: int = 0  # reloads after `recovered: false`
     gaps: int = 0  # events that arrived out of order and caused a resubscribe
     duplicates: int = 0  # events at or below the offset already applied
+    stale: int = 0  # events of another epoch than the channel's, ignored
+    reload_errors: int = 0  # failed snapshot loads (retried with backoff)
     frames: int = 0
     batches: int = 0  # frames that were arrays
     closes: list[int] = field(default_factory=list)
@@ -100,6 +104,7 @@ class LiveClient:
         self._queue_events = queue_events
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reloads: dict[str, asyncio.Task[None]] = {}
         self._closed = False
         self.final_close: int | None = None
 
@@ -121,6 +126,8 @@ class LiveClient:
 
     async def close(self) -> None:
         self._closed = True
+        for reload in list(self._reloads.values()):
+            reload.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -135,9 +142,12 @@ class LiveClient:
         """Follow an image: load its snapshot (unless told not to), then subscribe from it."""
         channel = self.channels.get(url_id)
         if channel is None:
-            channel = self.channels[url_id] = Channel(url_id)
+            channel = Channel(url_id)
             if snapshot:
                 await self._load_snapshot(channel)
+            # Registered only now: a connect meanwhile must not subscribe it from offset 0,
+            # which would replay the whole history on top of the snapshot.
+            channel = self.channels.setdefault(url_id, channel)
             await self._send_subscribe(channel)
         if wait:
             await asyncio.wait_for(channel.subscribed.wait(), timeout)
@@ -151,8 +161,8 @@ class LiveClient:
 
     async def _run(self) -> None:
         attempt = 0
-        url = self.server.replace("http", "ws", 1) + "/ws"
         while not self._closed:
+            url = self.server.replace("http", "ws", 1) + "/ws"
             try:
                 async with websockets.connect(
                     url,
@@ -167,7 +177,8 @@ class LiveClient:
                     attempt = 0
                     for channel in list(self.channels.values()):
                         channel.subscribed.clear()
-                        await self._send_subscribe(channel)
+                        if not channel.reloading:  # a reload subscribes when it is done
+                            await self._send_subscribe(channel)
                     self.connected.set()
                     async for raw in ws:
                         await self._on_frame(raw)
@@ -212,15 +223,20 @@ class LiveClient:
 
     async def _on_subscribed(self, message: dict[str, Any]) -> None:
         channel = self.channels.get(message["urlId"])
-        if channel is None:
+        if channel is None or channel.reloading:
             return
         if not message["recovered"]:
-            # The history no longer reaches our offset: start again from a fresh snapshot.
+            # The history no longer reaches our offset: start again from a fresh snapshot,
+            # loaded aside so that this loop keeps reading the other channels' frames.
             self.stats.snapshots += 1
-            await self._load_snapshot(channel)
-            await self._send_subscribe(channel)
+            channel.subscribed.clear()
+            channel.reloading = True
+            self._reloads[channel.url_id] = asyncio.create_task(self._reload(channel))
             return
+        if channel.epoch is not None and message["epoch"] != channel.epoch:
+            return  # an answer to a subscribe from before our last reload
         channel.epoch = message["epoch"]
+        channel.positioned = True
         for event in message["events"]:
             self._apply(channel, event)
         channel.offset = max(channel.offset, message["offset"])
@@ -229,6 +245,9 @@ class LiveClient:
     async def _on_event(self, event: dict[str, Any]) -> None:
         channel = self.channels.get(event["urlId"])
         if channel is None or not channel.subscribed.is_set():
+            return
+        if event.get("epoch", channel.epoch) != channel.epoch:
+            self.stats.stale += 1
             return
         offset = event["offset"]
         if offset <= channel.offset:
@@ -255,16 +274,40 @@ class LiveClient:
         channel.epoch = snapshot["epoch"]
         channel.offset = snapshot["offset"]
         channel.chats = {chat["id"]: chat for chat in snapshot["chats"]}
+        channel.positioned = True
+
+    async def _reload(self, channel: Channel) -> None:
+        """Load a fresh snapshot, retrying with backoff through REST errors, then subscribe."""
+        attempt = 0
+        try:
+            while not self._closed and self.channels.get(channel.url_id) is channel:
+                try:
+                    await self._load_snapshot(channel)
+                except Exception as error:
+                    self.stats.reload_errors += 1
+                    log.warning("reloading %s failed: %r", channel.url_id, error)
+                    delay = min(self.backoff_max, self.backoff_base * 2**attempt)
+                    attempt += 1
+                    await asyncio.sleep(random.uniform(0, delay))
+                    continue
+                channel.reloading = False
+                await self._send_subscribe(channel)
+                return
+        finally:
+            channel.reloading = False
+            if self._reloads.get(channel.url_id) is asyncio.current_task():
+                del self._reloads[channel.url_id]
 
     async def _send_subscribe(self, channel: Channel) -> None:
         message: dict[str, Any] = {
             "type": "subscribe",
             "tenantId": self.tenant_id,
             "urlId": channel.url_id,
-            "offset": channel.offset,
         }
-        if channel.epoch is not None:
-            message["epoch"] = channel.epoch
+        if channel.positioned:  # else: start at the channel's current position
+            message["offset"] = channel.offset
+            if channel.epoch is not None:
+                message["epoch"] = channel.epoch
         if self.token is not None:
             message["token"] = self.token
         await self._send(message)

@@ -1,5 +1,9 @@
 """The hub: channel -> local subscribers. Each event is encoded once and the same frame is
-pushed to every subscriber's writer; gaps are repaired from the event log before delivery."""
+pushed to every subscriber's writer; gaps are repaired from the event log before delivery.
+
+A read of the log that fails (the database is down or busy) is retried with backoff for as
+long as it is still wanted: only the log's own answer "those events are gone" resets viewers.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from imagechat.domain.epochs import is_older
 from imagechat.domain.events import EncodedEvent
 from imagechat.realtime import frames as F
 from imagechat.realtime.frames import EventFrame
@@ -22,20 +27,45 @@ log = logging.getLogger(__name__)
 ChannelKey = tuple[str, str]
 # Reads events after..upto of (tenant, urlId, epoch) from the log; None if they are gone.
 RangeReader = Callable[[str, str, str, int, int], Awaitable[list[bytes] | None]]
+ChannelHook = Callable[[ChannelKey], None]
+
+RETRY_FIRST = 0.05
+RETRY_MAX = 2.0
+
+
+class _Stale:
+    """A repair read whose answer nobody wants any more (unsubscribed, reset, replaced)."""
+
+
+STALE = _Stale()
 
 
 class Channel:
-    __slots__ = ("batch", "feed", "flush_at", "key", "last_flush", "presence_sent", "subscribers")
+    __slots__ = (
+        "batch",
+        "feed",
+        "flush_at",
+        "key",
+        "last_flush",
+        "presence_sent",
+        "remote",
+        "subscribers",
+    )
 
     def __init__(self, key: ChannelKey) -> None:
         self.key = key
         self.feed = ChannelFeed()
         self.subscribers: dict[LiveConnection, Subscription] = {}
         self.presence_sent = 0
+        self.remote = 0  # viewers on the other nodes, as last read from the broker
         # Events in order, waiting for the channel's next flush (the batching window).
         self.batch: list[EventFrame] = []
         self.flush_at: asyncio.TimerHandle | None = None
         self.last_flush = -1e9
+
+    @property
+    def viewers(self) -> int:
+        return len(self.subscribers) + self.remote
 
 
 def frames_from_log(
@@ -61,6 +91,9 @@ class Hub:
         window: float = 0.0,
         max_batch: int = 100,
         meter: UsageMeter | None = None,
+        on_open: ChannelHook | None = None,
+        on_close: ChannelHook | None = None,
+        repair_grace: float = 0.02,
     ) -> None:
         self._read_range = read_range
         self._meter = meter or UsageMeter()
@@ -68,6 +101,14 @@ class Hub:
         self.max_batch = max(1, max_batch)
         self.channels: dict[ChannelKey, Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._on_open = on_open
+        self._on_close = on_close
+        # Events of one channel come from several nodes over separate connections, so they
+        # may cross on the way: a gap gets this long to close by itself before the log is read.
+        self.repair_grace = repair_grace
+        self.repairs = 0  # reads of the log that filled a gap or a lost tail
+        self.read_errors = 0  # failed reads of the log (retried)
+        self.resets = 0  # histories found gone: viewers were told to reload
 
     # --- membership -------------------------------------------------------------------------
 
@@ -76,6 +117,8 @@ class Hub:
         channel = self.channels.get(key)
         if channel is None:
             channel = self.channels[key] = Channel(key)
+            if self._on_open is not None:
+                self._on_open(key)
         subscription = Subscription(*key)
         channel.subscribers[connection] = subscription
         return subscription
@@ -89,6 +132,8 @@ class Hub:
             if channel.flush_at is not None:
                 channel.flush_at.cancel()
             del self.channels[key]
+            if self._on_close is not None:
+                self._on_close(key)
 
     def start(
         self,
@@ -99,15 +144,25 @@ class Hub:
         recovered: bool,
         replay: list[bytes],
     ) -> None:
-        """Hand a pending subscription its replay; it turns live once merged."""
+        """Hand a pending subscription its replay; it turns live once merged.
+
+        The replay was read at `epoch`. If the channel has moved on to a newer history while
+        it was read, the subscriber is told to reload (`recovered: false`) instead.
+        """
         channel = self.channels.get((subscription.tenant_id, subscription.url_id))
         if channel is None or channel.subscribers.get(connection) is not subscription:
             return  # unsubscribed (or resubscribed) while the replay was read
-        if channel.feed.last is None and channel.feed.epoch is None:
-            channel.feed.observe_head(epoch, top)
-        self._apply(
-            channel, connection, subscription, subscription.start(epoch, top, recovered, replay)
-        )
+        feed = channel.feed
+        if feed.last is None or (
+            feed.epoch is not None and epoch != feed.epoch and not is_older(epoch, feed.epoch)
+        ):
+            self._feed_step(channel, feed.observe_head(epoch, top))
+        if feed.epoch is not None and feed.epoch != epoch:
+            step = subscription.reset(feed.epoch, feed.last or 0)
+        else:
+            step = subscription.start(epoch, top, recovered, replay)
+        self._apply(channel, connection, subscription, step)
+        self._tell_presence(channel, connection, subscription)
 
     # --- delivery ---------------------------------------------------------------------------
 
@@ -126,15 +181,16 @@ class Hub:
 
     def _feed_step(self, channel: Channel, step: Step) -> None:
         if step.reset:
+            self.resets += 1
             channel.batch = []  # events of a broken history: everyone reloads instead
             feed = channel.feed
             for connection, subscription in list(channel.subscribers.items()):
-                self._apply(
-                    channel,
-                    connection,
-                    subscription,
-                    subscription.reset(feed.epoch or "", feed.last or 0),
-                )
+                if not subscription.started:
+                    continue  # its replay is being read: `start` compares its epoch
+                step = subscription.reset(feed.epoch or "", feed.last or 0)
+                self._apply(channel, connection, subscription, step)
+                subscription.viewers = -1
+                self._tell_presence(channel, connection, subscription)
             return
         if step.send:
             for frame in step.send:
@@ -193,9 +249,24 @@ class Hub:
     # --- repairs from the log -----------------------------------------------------------------
 
     async def _repair_feed(self, channel: Channel, repair: Repair) -> None:
-        found = await self._read(channel.key, channel.feed.epoch or "", repair)
-        if self.channels.get(channel.key) is channel:
-            self._feed_step(channel, channel.feed.repaired(found))
+        feed = channel.feed
+
+        def wanted() -> bool:
+            return self.channels.get(channel.key) is channel and feed.repairing is repair
+
+        if self.repair_grace > 0:
+            await asyncio.sleep(self.repair_grace)
+            if not wanted():
+                return
+        after = max(repair.after, feed.last or 0)
+        found: list[EventFrame] | _Stale | None = []
+        if after < repair.upto:  # else what was missing came by itself meanwhile
+            found = await self._read(
+                channel.key, feed.epoch or "", Repair(after, repair.upto), wanted
+            )
+            self.repairs += 1
+        if not isinstance(found, _Stale) and wanted():
+            self._feed_step(channel, feed.repaired(found))
 
     async def _repair_subscription(
         self,
@@ -204,17 +275,41 @@ class Hub:
         subscription: Subscription,
         repair: Repair,
     ) -> None:
-        found = await self._read(channel.key, subscription.epoch, repair)
-        if channel.subscribers.get(connection) is subscription:
+        def wanted() -> bool:
+            return (
+                channel.subscribers.get(connection) is subscription
+                and subscription.repairing is repair
+            )
+
+        found = await self._read(channel.key, subscription.epoch, repair, wanted)
+        self.repairs += 1
+        if not isinstance(found, _Stale) and wanted():
             self._apply(channel, connection, subscription, subscription.on_repair(found))
 
-    async def _read(self, key: ChannelKey, epoch: str, repair: Repair) -> list[EventFrame] | None:
-        try:
-            found = await self._read_range(key[0], key[1], epoch, repair.after, repair.upto)
-        except Exception:
-            log.exception("reading events %s..%s of %s failed", repair.after, repair.upto, key)
-            found = None
-        return frames_from_log(key[0], repair.after, found)
+    async def _read(
+        self, key: ChannelKey, epoch: str, repair: Repair, wanted: Callable[[], bool]
+    ) -> list[EventFrame] | _Stale | None:
+        """The events of `repair` from the log, retrying failures while they are `wanted`."""
+        delay = RETRY_FIRST
+        while True:
+            try:
+                found = await self._read_range(key[0], key[1], epoch, repair.after, repair.upto)
+            except Exception as error:
+                self.read_errors += 1
+                log.warning(
+                    "reading events %s..%s of %s failed (retrying in %.2f s): %r",
+                    repair.after,
+                    repair.upto,
+                    key,
+                    delay,
+                    error,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                if not wanted():
+                    return STALE
+                continue
+            return frames_from_log(key[0], repair.after, found)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
@@ -223,18 +318,37 @@ class Hub:
 
     # --- presence -----------------------------------------------------------------------------
 
-    def presence_tick(self) -> None:
-        """Tell each channel's viewers their count, when it changed since the last time."""
-        for channel in self.channels.values():
-            viewers = len(channel.subscribers)
+    def local_viewers(self) -> dict[ChannelKey, int]:
+        """Connections viewing each channel on this node."""
+        return {key: len(channel.subscribers) for key, channel in self.channels.items()}
+
+    def presence_tick(self, remote: dict[ChannelKey, int] | None = None) -> None:
+        """Tell each channel's viewers their count, when it changed since the last time.
+
+        `remote` holds the viewers on the other nodes, when a shared broker knows them.
+        """
+        for key, channel in self.channels.items():
+            if remote is not None:
+                channel.remote = remote.get(key, 0)
+            viewers = channel.viewers
             if viewers == channel.presence_sent:
                 continue
-            if any(s.pending for s in channel.subscribers.values()):
-                continue  # a newcomer's `subscribed` comes first; it gets the count next tick
             channel.presence_sent = viewers
-            frame = F.presence(channel.key[0], channel.key[1], viewers)
-            for connection in channel.subscribers:
-                connection.writer.push(frame)
+            frame = F.presence(key[0], key[1], viewers)
+            for connection, subscription in channel.subscribers.items():
+                # A newcomer got the count right after its `subscribed`: not twice.
+                if subscription.started and subscription.viewers != viewers:
+                    subscription.viewers = viewers
+                    connection.writer.push(frame)
+
+    def _tell_presence(
+        self, channel: Channel, connection: LiveConnection, subscription: Subscription
+    ) -> None:
+        """The count that follows each `subscribed` (the others hear of a change next tick)."""
+        viewers = channel.viewers
+        if subscription.viewers != viewers:
+            subscription.viewers = viewers
+            connection.writer.push(F.presence(channel.key[0], channel.key[1], viewers))
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from imagechat.domain.epochs import is_older
 from imagechat.realtime import frames as F
 from imagechat.realtime.frames import EventFrame
 
@@ -46,7 +47,12 @@ def _drain(held: dict[int, EventFrame], last: int, out: list[F.Frame]) -> int:
 
 
 class ChannelFeed:
-    """Orders one channel's broker events: duplicates dropped, gaps repaired from the log."""
+    """Orders one channel's events: duplicates dropped, gaps repaired from the log.
+
+    Until a head read (the first subscriber's) gives it a base offset, it holds what arrives:
+    it cannot tell a gap from a start. Epochs are ordered: a message or head read of an older
+    epoch is a late one and ignored; a newer epoch means the history changed (reset).
+    """
 
     __slots__ = ("epoch", "held", "last", "repairing")
 
@@ -58,42 +64,48 @@ class ChannelFeed:
 
     def receive(self, epoch: str, frame: EventFrame) -> Step:
         if self.epoch is not None and epoch != self.epoch:
+            if is_older(epoch, self.epoch):
+                return Step()
             self._restart(epoch, frame.offset)
             return Step(reset=True)
         self.epoch = epoch
         if self.last is None:
-            self.last = frame.offset
-            return Step([frame])
+            self.held[frame.offset] = frame
+            return Step()
         if frame.offset <= self.last:
             return Step()
-        if self.repairing is not None or frame.offset > self.last + 1:
+        if frame.offset > self.last + 1:
             self.held[frame.offset] = frame
             return Step(repair=self._ask())
+        # The next one is taken even while a repair is read: it may have come by another path.
         out: list[F.Frame] = [frame]
         self.last = _drain(self.held, frame.offset, out)
         return Step(out, repair=self._ask())
 
     def observe_head(self, epoch: str, top: int) -> Step:
-        """The log's head as read from the database: catches a lost tail, or a new epoch."""
+        """The log's head as read from the database: a base, a lost tail, or a new epoch."""
         if self.epoch is not None and epoch != self.epoch:
+            if is_older(epoch, self.epoch):
+                return Step()
             self._restart(epoch, top)
             return Step(reset=True)
         self.epoch = epoch
         if self.last is None:
-            self.last = top
-            return Step()
+            out: list[F.Frame] = []
+            self.last = _drain(self.held, top, out)
+            return Step(out, repair=self._ask())
         if top > self.last and self.repairing is None:
             self.repairing = Repair(self.last, top)
             return Step(repair=self.repairing)
         return Step()
 
     def repaired(self, found: list[EventFrame] | None) -> Step:
-        """The log's answer to `repairing`; None when those events are gone from the log."""
+        """The log's answer to `repairing`; None only when those events are gone from it."""
         wanted, self.repairing = self.repairing, None
         if wanted is None or self.last is None:
             return Step()
         if found is None:
-            newest = max([wanted.upto, *self.held])
+            newest = max([wanted.upto, self.last, *self.held])
             self._restart(self.epoch or "", newest)
             return Step(reset=True)
         out: list[F.Frame] = []
@@ -117,7 +129,17 @@ class ChannelFeed:
 class Subscription:
     """One connection's view of one channel: pending while its replay is read, then live."""
 
-    __slots__ = ("buffer", "epoch", "offset", "pending", "repairing", "tenant_id", "url_id")
+    __slots__ = (
+        "buffer",
+        "epoch",
+        "offset",
+        "pending",
+        "repairing",
+        "started",
+        "tenant_id",
+        "url_id",
+        "viewers",
+    )
 
     def __init__(self, tenant_id: str, url_id: str) -> None:
         self.tenant_id = tenant_id
@@ -127,10 +149,12 @@ class Subscription:
         self.epoch = ""
         self.offset = 0
         self.repairing: Repair | None = None
+        self.started = False  # `subscribed` was sent
+        self.viewers = -1  # the presence count it was last told
 
     def start(self, epoch: str, top: int, recovered: bool, replay: list[bytes]) -> Step:
         """The replay was read up to `top`: answer `subscribed`, then what arrived meanwhile."""
-        self.epoch, self.offset = epoch, top
+        self.epoch, self.offset, self.started = epoch, top, True
         out: list[F.Frame] = [
             F.subscribed(self.tenant_id, self.url_id, epoch, top, recovered, replay)
         ]
@@ -162,7 +186,7 @@ class Subscription:
     def reset(self, epoch: str, offset: int) -> Step:
         """The history this subscriber follows is gone: tell it to reload its snapshot."""
         self.epoch, self.offset, self.buffer, self.pending = epoch, offset, {}, False
-        self.repairing = None
+        self.repairing, self.started = None, True
         frame = F.subscribed(self.tenant_id, self.url_id, epoch, offset, False, [])
         return Step([frame])
 

@@ -1,4 +1,9 @@
-"""The live layer assembled: broker -> hub -> writers, with presence, usage and upkeep."""
+"""The live layer assembled: broker -> hub -> writers, with presence, usage and upkeep.
+
+A committed event goes to this node's hub at once and, through the broker's outbox, to the
+other nodes; the hub drops whichever copy comes second. The head check reads every followed
+channel's head from the database periodically and whenever the broker (re)connects.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from imagechat.domain.events import EncodedEvent
 from imagechat.domain.usage import UsageDelta
-from imagechat.realtime.broker import Broker
+from imagechat.realtime.broker import Broker, Health
 from imagechat.realtime.connection import LiveConnection
 from imagechat.realtime.hub import ChannelKey, Hub, RangeReader
 from imagechat.realtime.usage import UsageMeter
@@ -34,11 +39,20 @@ class LiveService:
         batch_window: float = 0.0,
         presence_interval: float = 1.0,
         usage_flush_interval: float = 10.0,
-        gap_check_interval: float = 5.0,
+        gap_check_interval: float = 2.0,
+        repair_grace: float = 0.02,
     ) -> None:
         self.broker = broker
         self.meter = UsageMeter()
-        self.hub = Hub(read_range, window=batch_window, max_batch=max_batch, meter=self.meter)
+        self.hub = Hub(
+            read_range,
+            window=batch_window,
+            max_batch=max_batch,
+            meter=self.meter,
+            on_open=broker.watch,
+            on_close=broker.unwatch,
+            repair_grace=repair_grace,
+        )
         self.connections: set[LiveConnection] = set()
         self._read_heads = read_heads
         self._usage_sink = usage_sink
@@ -47,9 +61,12 @@ class LiveService:
         self._intervals = (presence_interval, usage_flush_interval, gap_check_interval)
         self._tasks: list[asyncio.Task[None]] = []
         self._flush_lock = asyncio.Lock()
+        self._head_check: asyncio.Task[None] | None = None
+        self._head_check_again = False
+        self.head_checks = 0
 
     async def start(self) -> None:
-        await self.broker.start(self.hub.deliver)
+        await self.broker.start(self.hub.deliver, self.resync)
         presence, usage, gaps = self._intervals
         self._tasks = [
             asyncio.create_task(self._every(presence, self._tick)),
@@ -58,11 +75,32 @@ class LiveService:
         ]
 
     async def publish(self, event: EncodedEvent) -> None:
-        try:
-            await self.broker.publish(event)
-        except Exception:
-            # The event is committed: subscribers get it from the log at the next head check.
-            log.exception("publishing offset %s of %s failed", event.offset, event.url_id)
+        """A committed event: this node's viewers get it next, the others through the broker."""
+        # On the next turn of the loop, as soon as this write's answer is on its way.
+        asyncio.get_running_loop().call_soon(self.hub.deliver, event)
+        self.broker.publish(event)
+
+    def health(self) -> Health:
+        return self.broker.health()
+
+    def resync(self) -> None:
+        """Check every channel's head now (the broker may have lost messages)."""
+        if self._head_check is not None and not self._head_check.done():
+            self._head_check_again = True
+            return
+        self._head_check = asyncio.create_task(self._resync())
+
+    async def _resync(self) -> None:
+        while True:
+            self._head_check_again = False
+            try:
+                await self.check_heads()
+            except Exception as error:
+                log.warning("checking heads after a broker reconnect failed: %r", error)
+                self._head_check_again = True
+                await asyncio.sleep(0.5)
+            if not self._head_check_again:
+                return
 
     def connect(self, sink: Sink) -> LiveConnection:
         connection = LiveConnection(
@@ -91,6 +129,7 @@ class LiveService:
         if not keys:
             return
         heads = await self._read_heads(keys)
+        self.head_checks += 1
         for key, (epoch, top) in heads.items():
             self.hub.observe_head(key, epoch, top)
 
@@ -98,6 +137,8 @@ class LiveService:
         """Graceful stop: subscribers are told 1012 (reconnect elsewhere), counts are saved."""
         for task in self._tasks:
             task.cancel()
+        if self._head_check is not None:
+            self._head_check.cancel()
         for connection in list(self.connections):
             connection.writer.stop(RESTARTING, "server restarting")
         await self.hub.close()
@@ -106,7 +147,14 @@ class LiveService:
 
     async def _tick(self) -> None:
         self.meter.tick()
-        self.hub.presence_tick()
+        local = self.meter.connection_counts()
+        totals = await self.broker.exchange(self.hub.local_viewers(), local)
+        if totals is None:
+            self.hub.presence_tick()  # one process, or the broker is away: what is known here
+            return
+        self.hub.presence_tick(totals.viewers)
+        for tenant, count in local.items():
+            self.meter.observe_total(tenant, count + totals.connections.get(tenant, 0))
 
     @staticmethod
     async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:

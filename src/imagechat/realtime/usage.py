@@ -38,6 +38,15 @@ class UsageMeter:
     def connections(self, tenant_id: str) -> int:
         return self._connections.get(tenant_id, 0)
 
+    def connection_counts(self) -> dict[str, int]:
+        """Connections open here per tenant (a connection counts once per tenant it follows)."""
+        return dict(self._connections)
+
+    def observe_total(self, tenant_id: str, total: int) -> None:
+        """The deployment's count of a tenant's connections right now: a candidate peak."""
+        if total > self._peak.get(tenant_id, 0):
+            self._peak[tenant_id] = total
+
     def tick(self) -> None:
         """Start a new day's counters at UTC midnight (called about once a second)."""
         today = utc_day()

@@ -5,22 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from starlette.responses import FileResponse, HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from imagechat import __version__
 from imagechat.domain import limits
 from imagechat.domain.usage import UsageDelta
-from imagechat.realtime.broker import broker_from_url
+from imagechat.realtime.broker import Broker, broker_from_url
 from imagechat.realtime.hub import ChannelKey
 from imagechat.realtime.service import LiveService
 from imagechat.settings import Settings
+from imagechat.storage.locks import ClusterLock
 from imagechat.storage.store import Store
 from imagechat.web import admin as admin_console
 from imagechat.web import api, apidocs, errors
@@ -28,8 +29,8 @@ from imagechat.web.cors import TenantCors
 from imagechat.web.headers import SecurityHeaders, StaticPages, shipped_page_policy
 from imagechat.web.limits import BodyLimit
 from imagechat.web.metrics import Metrics, metrics_endpoint
-from imagechat.web.ratelimit import RateLimiter
-from imagechat.web.services import Services
+from imagechat.web.ratelimit import limiter_for
+from imagechat.web.services import Services, services
 from imagechat.web.ws import LiveSocketEntry
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,11 @@ _LANDING = """<!doctype html><meta charset="utf-8"><title>imagechat</title>
 Run <code>imagechat serve --demo</code> for a demo page here.</p>"""
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """Build the app; the Store is opened (and SQLite migrated) at startup unless given."""
+def create_app(
+    settings: Settings, store: Store | None = None, *, broker: Broker | None = None
+) -> FastAPI:
+    """Build the app; the Store is opened (and SQLite migrated) at startup unless given, and
+    the broker is the one `settings.broker_url` names unless given."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,16 +56,26 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             run_migrations=Store.default_migrates(settings.database_url),
             max_replay=settings.max_replay,
         )
-        live = _live_service(settings, opened)
+        live = _live_service(settings, opened, broker)
         await live.start()
-        limiter = RateLimiter(settings.write_rate, settings.write_burst)
+        limiter = limiter_for(settings.write_rate, settings.write_burst, settings.broker_url)
+        limiter.start()
         app.state.services = Services(settings, opened, live, limiter)
-        purge = asyncio.create_task(_purge_idempotency(opened))
+        # Jobs that need one runner in the whole deployment hold the `jobs` lock to run.
+        jobs_lock = ClusterLock(opened.engine, "imagechat:jobs")
+        jobs = [
+            asyncio.create_task(
+                _once_per_cluster(jobs_lock, IDEMPOTENCY_PURGE_SECONDS, _purge_idempotency(opened))
+            )
+        ]
         try:
             yield
         finally:
-            purge.cancel()
+            for job in jobs:
+                job.cancel()
             await live.close()
+            await limiter.close()
+            await jobs_lock.release()
             if store is None:
                 await opened.close()
 
@@ -91,8 +105,24 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return HTMLResponse(_LANDING.format(version=__version__))
 
     @app.get("/healthz", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health(request: Request) -> dict[str, object]:
+        """200 while the process serves; `degraded` (with why) while the broker is away.
+
+        Still 200 when degraded: writes and this node's viewers are fine, and a balancer that
+        took every node out during a Redis outage would turn it into a full one.
+        """
+        live = services(request).live
+        state = live.health()
+        body: dict[str, object] = {
+            "status": "ok" if state.ok else "degraded",
+            "broker": live.broker.name,
+            "connections": len(live.connections),
+            # Events this node had to read from the log because the broker did not bring them.
+            "repairs": live.hub.repairs,
+        }
+        if not state.ok:
+            body["reason"] = state.reason
+        return body
 
     _document_error_shape(app)
     app.add_middleware(BodyLimit, max_bytes=limits.MAX_REQUEST_BYTES)
@@ -103,7 +133,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return app
 
 
-def _live_service(settings: Settings, store: Store) -> LiveService:
+def _live_service(settings: Settings, store: Store, broker: Broker | None) -> LiveService:
     async def read_range(
         tenant_id: str, url_id: str, epoch: str, after: int, upto: int
     ) -> list[bytes] | None:
@@ -116,7 +146,7 @@ def _live_service(settings: Settings, store: Store) -> LiveService:
         await store.add_usage(deltas)
 
     return LiveService(
-        broker_from_url(settings.broker_url),
+        broker or broker_from_url(settings.broker_url, outbox_limit=settings.outbox_limit),
         read_range,
         read_heads,
         save_usage,
@@ -126,16 +156,30 @@ def _live_service(settings: Settings, store: Store) -> LiveService:
         presence_interval=settings.presence_interval,
         usage_flush_interval=settings.usage_flush_seconds,
         gap_check_interval=settings.gap_check_seconds,
+        repair_grace=settings.repair_grace_ms / 1000,
     )
 
 
-async def _purge_idempotency(store: Store) -> None:
+Job = Callable[[], Awaitable[object]]
+
+
+async def _once_per_cluster(lock: ClusterLock, every: float, job: Job) -> None:
+    """Run `job` every `every` seconds on the one node holding `lock` (any node, on SQLite)."""
+    name = getattr(job, "__name__", "job")
     while True:
-        await asyncio.sleep(IDEMPOTENCY_PURGE_SECONDS)
+        await asyncio.sleep(every)
         try:
-            await store.purge_idempotency(timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS))
+            if await lock.acquire():
+                await job()
         except Exception:
-            log.exception("purging old idempotency keys failed")
+            log.exception("periodic %s failed", name)
+
+
+def _purge_idempotency(store: Store) -> Job:
+    async def purge_idempotency() -> None:
+        await store.purge_idempotency(timedelta(seconds=limits.IDEMPOTENCY_TTL_SECONDS))
+
+    return purge_idempotency
 
 
 def _document_error_shape(app: FastAPI) -> None:

@@ -12,13 +12,22 @@ import uvicorn
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
 from imagechat.web.app import create_app
+from imagechat.web.wsprotocol import uvicorn_options
 
 
 class LiveServer:
     """Start, stop and restart a server on one port over one database."""
 
-    def __init__(self, database_url: str, *, send_buffer: int | None = None, **settings: Any):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        send_buffer: int | None = None,
+        http: str = "auto",
+        **settings: Any,
+    ):
         self.database_url = database_url
+        self.http = http
         self.settings = Settings(database_url=database_url, **settings)
         self.send_buffer = send_buffer
         self.port = _free_port()
@@ -42,12 +51,10 @@ class LiveServer:
         config = uvicorn.Config(
             self.app,
             log_level="warning",
-            ws="websockets-sansio",
             lifespan="on",
-            ws_per_message_deflate=self.settings.ws_compression,
-            ws_ping_interval=self.settings.ping_interval,
-            ws_ping_timeout=self.settings.ping_timeout,
+            http=self.http,
             timeout_graceful_shutdown=2,
+            **uvicorn_options(self.settings),
         )
         self.server = uvicorn.Server(config)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from imagechat.domain import permissions, validation
 from imagechat.domain.errors import ImageChatError
 from imagechat.realtime import frames
 from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION, LiveConnection
 from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscribe, parse
-from imagechat.realtime.writer import WriterClosed
-from imagechat.web import auth, closing
+from imagechat.realtime.writer import GOING_AWAY, WriterClosed
+from imagechat.web import auth
 from imagechat.web.ratelimit import TokenBucket
-from imagechat.web.services import Services, services
-from imagechat.web.sinks import SERVER_SEND, release_handshake, sink_for
+from imagechat.web.services import Services
+from imagechat.web.sinks import AsgiWire, Wire
+from imagechat.web.wslimits import AddressCounter, ReplayBudget
+from imagechat.web.wsprotocol import wire_of
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +36,50 @@ class LiveSocketEntry:
 
     Every layer between the server and an endpoint stays on the stack for as long as a
     WebSocket is open; live connections are long and many, so they skip routing and the
-    exception layers (the endpoint handles its own errors). It also keeps the server's own
-    `send` for WireSink.
+    exception layers (the endpoint handles its own errors). It also counts connections per
+    client address, for `ws_connections_per_address`.
     """
 
     def __init__(self, app: ASGIApp, path: str = "/ws") -> None:
         self.app = app
         self.path = path
+        self.addresses: AddressCounter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
-            scope[SERVER_SEND] = send
-            await websocket_endpoint(WebSocket(scope, receive, send))
+            found: Services = scope["app"].state.services
+            if self.addresses is None:
+                self.addresses = AddressCounter(found.settings.ws_connections_per_address)
+            origin = None
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    origin = value.decode("latin-1")
+            client = scope.get("client")
+            address = str(client[0]) if client else ""
+            wire = wire_of(scope) or AsgiWire(receive, send)
+            await websocket_endpoint(wire, found, origin, address, self.addresses)
         else:
             await self.app(scope, receive, send)
 
 
-async def websocket_endpoint(websocket: WebSocket) -> None:
-    found = services(websocket)
-    await websocket.accept()
-    release_handshake(websocket)
-    connection = found.live.connect(sink_for(websocket, found.settings.ws_compression))
+async def websocket_endpoint(
+    wire: Wire, found: Services, origin: str | None, address: str, addresses: AddressCounter
+) -> None:
+    try:
+        await wire.accept()
+    except ConnectionError:
+        return  # gone during the handshake
+    if not addresses.enter(address):
+        await wire.close(RATE_LIMITED, "too many connections from this address")
+        return
+    try:
+        await _serve(wire, found, origin)
+    finally:
+        addresses.leave(address)
+
+
+async def _serve(wire: Wire, found: Services, origin: str | None) -> None:
+    connection = found.live.connect(wire)
     # The endpoint reads. When the writer stops (4008, 1012, a failed send) it interrupts the
     # read; an idle connection holds no other task.
     reading = asyncio.current_task()
@@ -65,10 +90,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         stopped.append(closed)
         reading.cancel()
 
-    connection.writer.on_stop = stop_reading
+    writer = connection.writer
+    writer.on_stop = stop_reading
     close_code: int | None = None
     try:
-        await _read_loop(websocket, connection, found)
+        await _read_loop(wire, connection, found, origin)
     except asyncio.CancelledError:
         if not stopped:
             raise  # cancelled from outside
@@ -78,29 +104,32 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         close_code = MALFORMED
     except TooManyMessages:
         close_code = RATE_LIMITED
-    except (WebSocketDisconnect, OSError):
+    except OSError:
         pass
     except Exception:
         log.exception("live connection failed")
         close_code = 1011
     finally:
-        connection.writer.on_stop = None
+        writer.on_stop = None
+        # Whatever ended the connection, its writer ends with it: no drain task outlives it.
+        writer.stop(GOING_AWAY, "disconnected")
         found.live.disconnect(connection)
     if close_code is not None:
-        await closing.close(websocket, close_code)
+        await wire.close(close_code)
 
 
-async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Services) -> None:
-    bucket = TokenBucket(found.settings.ws_message_rate, found.settings.ws_message_burst)
+async def _read_loop(
+    wire: Wire, connection: LiveConnection, found: Services, origin: str | None
+) -> None:
+    settings = found.settings
+    bucket = TokenBucket(settings.ws_message_rate, settings.ws_message_burst)
+    budget = ReplayBudget(settings.ws_replay_rate, settings.ws_replay_burst)
     while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = await wire.read()
+        if raw is None:
+            return
         if bucket.take() > 0:
             raise TooManyMessages()
-        raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
         try:
             parsed = parse(raw)
             if isinstance(parsed, Ping):
@@ -108,7 +137,7 @@ async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Se
             elif isinstance(parsed, Unsubscribe):
                 connection.leave((parsed.tenant_id, parsed.url_id))
             else:
-                await _subscribe(websocket, connection, found, parsed)
+                await _subscribe(connection, found, origin, budget, parsed)
         except ProtocolError as error:
             if error.fatal:
                 raise
@@ -118,12 +147,16 @@ async def _read_loop(websocket: WebSocket, connection: LiveConnection, found: Se
 
 
 async def _subscribe(
-    websocket: WebSocket, connection: LiveConnection, found: Services, message: Subscribe
+    connection: LiveConnection,
+    found: Services,
+    origin: str | None,
+    budget: ReplayBudget,
+    message: Subscribe,
 ) -> None:
     key = (message.tenant_id, message.url_id)
     try:
         tenant = await auth.load_tenant(found.store, message.tenant_id)
-        permissions.may_use_origin(tenant, websocket.headers.get("origin"))
+        permissions.may_use_origin(tenant, origin)
         if message.token is not None:
             auth.user_from_token(tenant, message.token)
         elif tenant.private:
@@ -150,6 +183,14 @@ async def _subscribe(
             tenant_id=message.tenant_id,
             url_id=message.url_id,
         )
+    wait = budget.wait()
+    if wait > 0:
+        raise ProtocolError(
+            "rate_limited",
+            f"too much history replayed on this connection: retry in {math.ceil(wait)} s",
+            tenant_id=message.tenant_id,
+            url_id=message.url_id,
+        )
     # Join first, read second: whatever is published while the replay is read gets buffered.
     subscription = connection.join(key)
     if message.offset is None:
@@ -159,4 +200,5 @@ async def _subscribe(
         history = await found.store.history(tenant, message.url_id, message.epoch, message.offset)
         epoch, top, recovered = history.epoch, history.offset, history.recovered
         replay = history.events
+    budget.spend(1 + len(replay))
     found.live.hub.start(connection, subscription, epoch, top, recovered, replay)

@@ -159,6 +159,7 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from imagechat.web.app import create_app
+    from imagechat.web.ws import live_first
     from imagechat.web.wsprotocol import uvicorn_options
 
     settings = Settings.from_env(
@@ -178,7 +179,7 @@ def _serve(args: argparse.Namespace) -> None:
     app = create_app(settings)
     _settle_garbage_collector()
     uvicorn.run(
-        app,
+        live_first(app),
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,

@@ -12,6 +12,7 @@ import uvicorn
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
 from imagechat.web.app import create_app
+from imagechat.web.ws import live_first
 from imagechat.web.wsprotocol import uvicorn_options
 
 
@@ -49,7 +50,7 @@ class LiveServer:
             self.store = await Store.open(self.database_url, run_migrations=True)
         self.app = create_app(self.settings, self.store)
         config = uvicorn.Config(
-            self.app,
+            live_first(self.app),
             log_level="warning",
             lifespan="on",
             http=self.http,

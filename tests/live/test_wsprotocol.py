@@ -8,6 +8,10 @@ import base64
 import contextlib
 import inspect
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import tomllib
 import zlib
@@ -302,9 +306,7 @@ async def test_a_writer_with_a_backlog_is_stopped_when_its_peer_leaves(sqlite_ur
                 if writer._drain is not None:
                     break
         assert writer._drain is not None, "no backlog built up"
-        sock.setsockopt(
-            __import__("socket").SOL_SOCKET, __import__("socket").SO_LINGER, b"\1\0\0\0\0\0\0\0"
-        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
         raw.transport.abort()  # the peer vanishes
         deadline = time.monotonic() + 10
         while server.live.connections and time.monotonic() < deadline:
@@ -313,3 +315,61 @@ async def test_a_writer_with_a_backlog_is_stopped_when_its_peer_leaves(sqlite_ur
         assert writer.closed is not None and writer._drain is None
     finally:
         await server.close()
+
+
+async def test_imagechat_serve_runs_the_class_on_uvloop_with_deflate(tmp_path: Path) -> None:
+    """The real CLI (uvloop, httptools): a deflate client and a plain one both get events."""
+    port = _free_port()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
+    env["IMAGECHAT_WRITE_RATE"] = "0"
+    command = [
+        sys.executable, "-m", "imagechat", "serve", "--demo", "--port", str(port),
+        "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "--log-level", "warning",
+    ]  # fmt: skip
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                async with ImageChatClient(base, "demo") as probe:
+                    await probe.list_chats("img")
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "imagechat serve did not start"
+                await asyncio.sleep(0.2)
+        ws_url = f"ws://127.0.0.1:{port}/ws"
+        async with (
+            ImageChatClient(base, "demo") as writer,
+            websockets.connect(ws_url, compression="deflate") as deflated,
+            websockets.connect(ws_url, compression=None) as plain,
+        ):
+            await writer.guest_session("W")
+            for ws in (deflated, plain):
+                await ws.send(_subscribe("demo"))
+                assert orjson.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "subscribed"
+            assert [type(e).__name__ for e in deflated.protocol.extensions] == ["PerMessageDeflate"]
+            made = await writer.create_chat("img", 1, 2, "over uvloop " * 10)
+            for ws in (deflated, plain):
+                while True:
+                    event = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if event["type"] != "presence":
+                        break
+                assert event["chat"] == made["chat"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

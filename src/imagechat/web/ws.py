@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -17,7 +19,7 @@ from imagechat.realtime.writer import GOING_AWAY, WriterClosed
 from imagechat.web import auth
 from imagechat.web.ratelimit import TokenBucket
 from imagechat.web.services import Services
-from imagechat.web.sinks import AsgiWire, Wire
+from imagechat.web.sinks import AsgiWire
 from imagechat.web.wslimits import AddressCounter, ReplayBudget
 from imagechat.web.wsprotocol import wire_of
 
@@ -27,17 +29,15 @@ MALFORMED = 4400
 RATE_LIMITED = 4029
 
 
-class TooManyMessages(Exception):
-    """The client sends faster than `ws_message_rate`: the connection is closed with 4029."""
-
-
 class LiveSocketEntry:
     """ASGI middleware that takes `/ws` straight to its endpoint.
 
     Every layer between the server and an endpoint stays on the stack for as long as a
     WebSocket is open; live connections are long and many, so they skip routing and the
-    exception layers (the endpoint handles its own errors). It also counts connections per
-    client address, for `ws_connections_per_address`.
+    exception layers (the endpoint handles its own errors). `imagechat serve` puts it in
+    front of the whole app (`live_first`), so /ws skips FastAPI's own layers too; inside the
+    app (as `create_app` adds it) it serves any other way of running the app. It also
+    counts connections per client address, for `ws_connections_per_address`.
     """
 
     def __init__(self, app: ASGIApp, path: str = "/ws") -> None:
@@ -46,104 +46,98 @@ class LiveSocketEntry:
         self.addresses: AddressCounter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and scope["path"] == self.path:
-            found: Services = scope["app"].state.services
-            if self.addresses is None:
-                self.addresses = AddressCounter(found.settings.ws_connections_per_address)
-            origin = None
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    origin = value.decode("latin-1")
-            client = scope.get("client")
-            address = str(client[0]) if client else ""
-            wire = wire_of(scope) or AsgiWire(receive, send)
-            await websocket_endpoint(wire, found, origin, address, self.addresses)
-        else:
+        if scope["type"] != "websocket" or scope["path"] != self.path:
             await self.app(scope, receive, send)
+            return
+        # Inside the app Starlette has named itself in the scope; in front of it, it is ours.
+        owner: Any = scope.get("app") or self.app
+        found: Services = owner.state.services
+        settings = found.settings
+        addresses = self.addresses
+        if addresses is None:
+            addresses = self.addresses = AddressCounter(settings.ws_connections_per_address)
+        origin = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+        # The scope lives as long as the connection, and /ws reads nothing more from its
+        # headers: let them go (most of an idle connection's handshake memory).
+        scope["headers"] = []
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
+        wire = wire_of(scope) or AsgiWire(receive, send)
+        try:
+            await wire.accept()
+        except ConnectionError:
+            return  # gone during the handshake
+        if not addresses.enter(address):
+            await wire.close(RATE_LIMITED, "too many connections from this address")
+            return
+        # One frame for the whole life of the connection (each coroutine frame is kept by
+        # every idle connection): serve, read, and close here.
+        connection = found.live.connect(wire)
+        # The endpoint reads. When the writer stops (4008, 1012, a failed send) it interrupts
+        # the read; an idle connection holds no other task.
+        reading = asyncio.current_task()
+        assert reading is not None
+        writer = connection.writer
+        writer.on_stop = _interrupt(reading)
+        bucket = TokenBucket(settings.ws_message_rate, settings.ws_message_burst)
+        budget = ReplayBudget(settings.ws_replay_rate, settings.ws_replay_burst)
+        close_code: int | None = None
+        try:
+            while True:
+                raw = await wire.read()
+                if raw is None:
+                    break
+                if bucket.take() > 0:
+                    close_code = RATE_LIMITED
+                    break
+                try:
+                    parsed = parse(raw)
+                    if isinstance(parsed, Ping):
+                        writer.push(frames.PONG)
+                    elif isinstance(parsed, Unsubscribe):
+                        connection.leave((parsed.tenant_id, parsed.url_id))
+                    else:
+                        await _subscribe(connection, found, origin, budget, parsed)
+                except ProtocolError as error:
+                    if error.fatal:
+                        close_code = MALFORMED
+                        break
+                    writer.push(
+                        frames.error(error.code, error.message, error.tenant_id, error.url_id)
+                    )
+        except asyncio.CancelledError:
+            if writer.closed is None or reading.cancelling() == 0:
+                raise  # cancelled from outside
+            reading.uncancel()
+            close_code = writer.closed.code
+        except OSError:
+            pass
+        except Exception:
+            log.exception("live connection failed")
+            close_code = 1011
+        finally:
+            writer.on_stop = None
+            # Whatever ended the connection, its writer ends with it: no drain task outlives it.
+            writer.stop(GOING_AWAY, "disconnected")
+            found.live.disconnect(connection)
+            addresses.leave(address)
+        if close_code is not None:
+            await wire.close(close_code)
 
 
-async def websocket_endpoint(
-    wire: Wire, found: Services, origin: str | None, address: str, addresses: AddressCounter
-) -> None:
-    try:
-        await wire.accept()
-    except ConnectionError:
-        return  # gone during the handshake
-    if not addresses.enter(address):
-        await wire.close(RATE_LIMITED, "too many connections from this address")
-        return
-    try:
-        await _serve(wire, found, origin)
-    finally:
-        addresses.leave(address)
+def live_first(app: ASGIApp) -> ASGIApp:
+    """The app with /ws taken before any of its layers: what `imagechat serve` runs."""
+    return LiveSocketEntry(app)
 
 
-async def _serve(wire: Wire, found: Services, origin: str | None) -> None:
-    connection = found.live.connect(wire)
-    # The endpoint reads. When the writer stops (4008, 1012, a failed send) it interrupts the
-    # read; an idle connection holds no other task.
-    reading = asyncio.current_task()
-    assert reading is not None
-    stopped: list[WriterClosed] = []
-
+def _interrupt(reading: asyncio.Task[None]) -> Callable[[WriterClosed], None]:
     def stop_reading(closed: WriterClosed) -> None:
-        stopped.append(closed)
         reading.cancel()
 
-    writer = connection.writer
-    writer.on_stop = stop_reading
-    close_code: int | None = None
-    try:
-        await _read_loop(wire, connection, found, origin)
-    except asyncio.CancelledError:
-        if not stopped:
-            raise  # cancelled from outside
-        reading.uncancel()
-        close_code = stopped[0].code
-    except ProtocolError:
-        close_code = MALFORMED
-    except TooManyMessages:
-        close_code = RATE_LIMITED
-    except OSError:
-        pass
-    except Exception:
-        log.exception("live connection failed")
-        close_code = 1011
-    finally:
-        writer.on_stop = None
-        # Whatever ended the connection, its writer ends with it: no drain task outlives it.
-        writer.stop(GOING_AWAY, "disconnected")
-        found.live.disconnect(connection)
-    if close_code is not None:
-        await wire.close(close_code)
-
-
-async def _read_loop(
-    wire: Wire, connection: LiveConnection, found: Services, origin: str | None
-) -> None:
-    settings = found.settings
-    bucket = TokenBucket(settings.ws_message_rate, settings.ws_message_burst)
-    budget = ReplayBudget(settings.ws_replay_rate, settings.ws_replay_burst)
-    while True:
-        raw = await wire.read()
-        if raw is None:
-            return
-        if bucket.take() > 0:
-            raise TooManyMessages()
-        try:
-            parsed = parse(raw)
-            if isinstance(parsed, Ping):
-                connection.writer.push(frames.PONG)
-            elif isinstance(parsed, Unsubscribe):
-                connection.leave((parsed.tenant_id, parsed.url_id))
-            else:
-                await _subscribe(connection, found, origin, budget, parsed)
-        except ProtocolError as error:
-            if error.fatal:
-                raise
-            connection.writer.push(
-                frames.error(error.code, error.message, error.tenant_id, error.url_id)
-            )
+    return stop_reading
 
 
 async def _subscribe(

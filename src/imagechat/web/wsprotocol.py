@@ -27,7 +27,7 @@ import random
 import struct
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from websockets.exceptions import InvalidState
@@ -38,6 +38,7 @@ from websockets.extensions.permessage_deflate import (
 from websockets.frames import CloseCode, Opcode
 from websockets.frames import Frame as WsFrame
 from websockets.http11 import Request, Response
+from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
 from imagechat.domain import limits
@@ -66,6 +67,11 @@ class _Connection(ServerProtocol):
         if code == CloseCode.MESSAGE_TOO_BIG:
             code = MALFORMED
         super().fail(code, reason)
+
+
+def config_max_size(config: Any) -> int | None:
+    size = config.ws_max_size
+    return int(size) if size else None
 
 
 class LiveWebSocketProtocol(asyncio.Protocol):
@@ -122,7 +128,9 @@ class LiveWebSocketProtocol(asyncio.Protocol):
                     server_no_context_takeover=True, client_no_context_takeover=True
                 )
             ]
-        self._conn = _Connection(extensions=extensions, max_size=config.ws_max_size, logger=log)
+        self._conn = _Connection(
+            extensions=extensions, max_size=config_max_size(config), logger=log
+        )
         self._response: Response | None = None
         self._accepted = False
         self._connect_pending = False
@@ -142,8 +150,8 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     # --- asyncio.Protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self._transport = cast(asyncio.Transport, transport)
         self._server_state.connections.add(self)
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
@@ -177,7 +185,9 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             if isinstance(event, WsFrame):
                 self._frame(event)
             elif isinstance(event, Request):
+                # Nothing after the request counts: a client sends no frame before the 101.
                 self._handshake(event)
+                break
         if conn.parser_exc is not None:
             self._flush()
             self._peer_gone(conn.close_sent.code if conn.close_sent else 1006)
@@ -218,6 +228,10 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         for extension in conn.extensions:
             if isinstance(extension, PerMessageDeflate):
                 self._deflate_bits = extension.local_max_window_bits
+        # The handshake's parser keeps the request alive as long as it runs: frames get a
+        # parser of their own, and the request (a few KB per connection) goes.
+        self._conn = _Connection(state=OPEN, max_size=config_max_size(self._config), logger=log)
+        self._conn.extensions = conn.extensions
         config = self._config
         raw_path, _, query = request.path.partition("?")
         headers = [
@@ -274,10 +288,10 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         if self._accepted:
             return
         self._accepted = self._close_sent = True
-        response = self._conn.reject(status, text)
-        self._conn.send_response(response)
         self._response = None
-        self._flush()
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(self._conn.reject(status, text).serialize())
         self._transport_close()
 
     async def receive(self) -> dict[str, Any]:
@@ -345,8 +359,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         if subprotocol:
             response.headers["Sec-WebSocket-Protocol"] = subprotocol
         self._accepted = True
-        self._conn.send_response(response)
-        self._flush()
+        transport.write(response.serialize())
         interval = self._config.ws_ping_interval
         if interval:
             self._timer = self._loop.call_later(interval, self._ping)
@@ -354,8 +367,17 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     async def read(self) -> bytes | None:
         """The next message from the peer (text as UTF-8 bytes, unchecked), None once gone."""
         self._connect_pending = False
-        item = await self._next()
-        return None if item is None else item[1]
+        # The wait is inlined rather than awaiting _next(): an idle connection waits here,
+        # and every nested coroutine frame would be kept by each one.
+        while not self._inbox:
+            if self._disconnect_code is not None:
+                return None
+            waiter = self._read_waiter = self._loop.create_future()
+            try:
+                await waiter
+            finally:
+                self._read_waiter = None
+        return self._take()[1]
 
     @property
     def compressed(self) -> bool:
@@ -443,6 +465,9 @@ class LiveWebSocketProtocol(asyncio.Protocol):
                 await waiter
             finally:
                 self._read_waiter = None
+        return self._take()
+
+    def _take(self) -> tuple[bool, bytes]:
         item = self._inbox.pop(0)
         if self._read_paused and not self._inbox:
             self._read_paused = False

@@ -212,6 +212,10 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         else:
             self._reject(500, "Internal Server Error")
         self._transport_close()
+        transport = self._transport
+        if transport is not None:
+            # close() waits for the peer to read what is buffered: a stalled one is cut off.
+            self._loop.call_later(CLOSE_DRAIN_SECONDS, transport.abort)
 
     # --- the handshake and the app --------------------------------------------------------------
 
@@ -263,23 +267,22 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             "extensions": {WIRE: self},
         }
         self._connect_pending = True
-        task = self._loop.create_task(self._run(scope))
+        # The app's coroutine is the task itself (no wrapper frame kept per connection); how it
+        # ended is looked at when it is done.
+        task = self._loop.create_task(self._app(scope, self.receive, self.asgi_send))
         tasks = self._server_state.tasks
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        task.add_done_callback(self._app_done)
 
-    async def _run(self, scope: dict[str, Any]) -> None:
-        try:
-            await self._app(scope, self.receive, self.asgi_send)
-        except WireClosed:
-            pass
-        except BaseException:
-            log.exception("exception in the ASGI application")
+    def _app_done(self, task: asyncio.Task[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, WireClosed):
+            log.error("exception in the ASGI application", exc_info=error)
             self._reject(500, "Internal Server Error")
-        else:
-            if not self._accepted:
-                log.error("the ASGI application returned without accepting the WebSocket")
-                self._reject(500, "Internal Server Error")
+        elif not self._accepted:
+            log.error("the ASGI application returned without accepting the WebSocket")
+            self._reject(500, "Internal Server Error")
         if self._close_timer is None:
             self._transport_close()
         # else: a close frame is on its way; the peer's answer or the drain timer ends it.

@@ -73,7 +73,7 @@ class Writer:
         self._queue: deque[Frame] | None = None  # only while there is a backlog
         self._drain: asyncio.Task[None] | None = None
         self.closed: WriterClosed | None = None
-        self.on_stop: Callable[[WriterClosed], None] | None = None
+        self.on_stop: Callable[[WriterClosed], object] | None = None
 
     def push(self, item: Frame) -> None:
         """Send or queue one item; counted as delivered when it is sent."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,7 +14,7 @@ from imagechat.domain.errors import ImageChatError
 from imagechat.realtime import frames
 from imagechat.realtime.connection import MAX_CHANNELS_PER_CONNECTION, LiveConnection
 from imagechat.realtime.messages import Ping, ProtocolError, Subscribe, Unsubscribe, parse
-from imagechat.realtime.writer import GOING_AWAY, WriterClosed
+from imagechat.realtime.writer import GOING_AWAY
 from imagechat.web import auth
 from imagechat.web.ratelimit import TokenBucket
 from imagechat.web.services import Services
@@ -62,7 +61,7 @@ class LiveSocketEntry:
                 origin = value.decode("latin-1")
         # The scope lives as long as the connection, and /ws reads nothing more from its
         # headers: let them go (most of an idle connection's handshake memory).
-        scope["headers"] = []
+        scope["headers"] = ()
         client = scope.get("client")
         address = str(client[0]) if client else ""
         wire = wire_of(scope) or AsgiWire(receive, send)
@@ -81,7 +80,7 @@ class LiveSocketEntry:
         reading = asyncio.current_task()
         assert reading is not None
         writer = connection.writer
-        writer.on_stop = _interrupt(reading)
+        writer.on_stop = reading.cancel  # the WriterClosed becomes the cancel message
         bucket = TokenBucket(settings.ws_message_rate, settings.ws_message_burst)
         budget = ReplayBudget(settings.ws_replay_rate, settings.ws_replay_burst)
         close_code: int | None = None
@@ -131,13 +130,6 @@ class LiveSocketEntry:
 def live_first(app: ASGIApp) -> ASGIApp:
     """The app with /ws taken before any of its layers: what `imagechat serve` runs."""
     return LiveSocketEntry(app)
-
-
-def _interrupt(reading: asyncio.Task[None]) -> Callable[[WriterClosed], None]:
-    def stop_reading(closed: WriterClosed) -> None:
-        reading.cancel()
-
-    return stop_reading
 
 
 async def _subscribe(

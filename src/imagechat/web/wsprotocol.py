@@ -137,7 +137,8 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         self._close_sent = False
         self._disconnect_code: int | None = None
         self._deflate_bits: int | None = None
-        self._inbox: list[tuple[bool, bytes]] = []
+        # Messages the app has not read yet; a list only while there are any.
+        self._inbox: list[tuple[bool, bytes]] | None = None
         self._fragments: list[bytes] | None = None
         self._read_waiter: asyncio.Future[None] | None = None
         self._drain_waiter: asyncio.Future[None] | None = None
@@ -252,7 +253,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         local = transport.get_extra_info("sockname")
         scope: dict[str, Any] = {
             "type": "websocket",
-            "asgi": {"version": config.asgi_version, "spec_version": "2.4"},
+            "asgi": _asgi_info(config.asgi_version),
             "http_version": "1.1",
             "scheme": "wss" if transport.get_extra_info("sslcontext") else "ws",
             "server": tuple(local[:2]) if isinstance(local, tuple) else None,
@@ -262,7 +263,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             "raw_path": (config.root_path + raw_path).encode("ascii"),
             "query_string": query.encode("ascii"),
             "headers": headers,
-            "subprotocols": subprotocols,
+            "subprotocols": tuple(subprotocols),
             "state": self.app_state.copy(),
             "extensions": {WIRE: self},
         }
@@ -471,8 +472,12 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         return self._take()
 
     def _take(self) -> tuple[bool, bytes]:
-        item = self._inbox.pop(0)
-        if self._read_paused and not self._inbox:
+        inbox = self._inbox
+        assert inbox is not None
+        item = inbox.pop(0)
+        if not inbox:
+            self._inbox = None
+        if self._read_paused and self._inbox is None:
             self._read_paused = False
             transport = self._transport
             if transport is not None and not transport.is_closing():
@@ -513,6 +518,8 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     def _deliver(self, is_text: bool, data: bytes) -> None:
         if self._close_sent:
             return  # past our close: the app reads no more
+        if self._inbox is None:
+            self._inbox = []
         self._inbox.append((is_text, data))
         self._wake_reader()
         if not self._read_paused:
@@ -601,6 +608,17 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is not None:
             transport.abort()  # a dead peer reads nothing: don't wait for buffers to drain
+
+
+_ASGI_INFO: dict[str, dict[str, str]] = {}
+
+
+def _asgi_info(version: str) -> dict[str, str]:
+    """The scope's `asgi` entry, one dict for all connections (apps only read it)."""
+    info = _ASGI_INFO.get(version)
+    if info is None:
+        info = _ASGI_INFO[version] = {"version": version, "spec_version": "2.4"}
+    return info
 
 
 def wire_of(scope: Mapping[str, Any]) -> LiveWebSocketProtocol | None:

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from imagechat.domain import validation
 from imagechat.domain.errors import ImageChatError
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
@@ -67,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="events to keep per image; older ones can no longer be replayed",
     )
     _database_flag(trim)
+
+    reset = commands.add_parser(
+        "reset-channel",
+        help="start a new history (epoch) for one image, e.g. after restoring a backup",
+    )
+    reset.add_argument("tenant_id", metavar="TENANT")
+    reset.add_argument("url_id", metavar="URLID")
+    _database_flag(reset)
 
     tenant = commands.add_parser("tenant", help="manage tenants (sites)")
     tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
@@ -143,6 +152,17 @@ async def _trim_history(args: argparse.Namespace) -> int:
         await store.close()
 
 
+async def _reset_channel(args: argparse.Namespace) -> str:
+    store = await _open(_database_url(args))
+    try:
+        tenant = await store.get_tenant(args.tenant_id)
+        if tenant is None:
+            raise ImageChatError(f"no tenant {args.tenant_id!r}", "tenant_not_found")
+        return await store.reset_channel(tenant, validation.url_id(args.url_id))
+    finally:
+        await store.close()
+
+
 async def _prepare_demo(url: str) -> str:
     """Make sure tenant 'demo' exists; returns its API secret."""
     store = await _open(url)
@@ -176,6 +196,7 @@ def _serve(args: argparse.Namespace) -> None:
         secret = asyncio.run(_prepare_demo(settings.database_url))
         print(f"demo tenant 'demo', API secret: {secret}", flush=True)
         print(f"demo page: http://{settings.host}:{settings.port}/", flush=True)
+        print(f"console: http://{settings.host}:{settings.port}/admin (that secret)", flush=True)
     app = create_app(settings)
     _settle_garbage_collector()
     uvicorn.run(
@@ -211,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "trim-history":
             trimmed = asyncio.run(_trim_history(args))
             print(f"trimmed the history of {trimmed} image(s) to the newest {args.keep} events")
+        elif args.command == "reset-channel":
+            epoch = asyncio.run(_reset_channel(args))
+            print(f"{args.tenant_id}/{args.url_id} starts a new history: epoch {epoch}")
         elif args.tenant_command == "create":
             print(json.dumps(asyncio.run(_create_tenant(args))))
         else:

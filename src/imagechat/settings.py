@@ -41,6 +41,8 @@ class Settings:
     # at once: a storm of subscribes from offset 0 can't make the node read unbounded history.
     ws_replay_rate: float = 1000.0
     ws_replay_burst: float = 5000.0
+    # Operations: with a token, GET /metrics wants it as a Bearer token; without, loopback only
+    metrics_token: str = ""
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 5.0

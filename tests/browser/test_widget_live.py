@@ -112,6 +112,8 @@ def test_pages_recover_after_server_restart(pages: Any, server: Any, ui: Any) ->
         expect(page.locator("button.imagechat-marker")).to_have_count(2)
         expect(page.locator(f"[data-chat-id='{before['chat']['id']}']")).to_have_count(1)
         expect(page.locator(".imagechat-offline")).to_be_hidden()
+        # A server that was down is not a proxy blocking WebSockets: no fallback to polling.
+        expect(page.locator(".imagechat")).to_have_attribute("data-transport", "socket")
 
     # And live updates flow again after the reconnect.
     after = server.create_chat(url_id, 80, 30, "after the restart", token=token)

@@ -269,3 +269,36 @@ def test_sso_moderator_deletes_a_guests_conversation(
     expect(marker).to_have_count(0)
     expect(thread).to_be_hidden()
     assert server.chats("sso-page") == []
+
+
+BOTH_FORMS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>both forms</title></head>
+<body>
+  <img id="one" src="{server}/demo/mockup.svg" width="600" height="400" alt="one">
+  <img id="two" src="{server}/demo/mockup.svg?two" width="600" height="400" alt="two">
+  <script src="{server}/widget/imagechat.js"></script>
+  <script type="module">
+    import ImageChat, {{ ImageChat as named }} from "{server}/widget/imagechat.mjs";
+    window.same = ImageChat === window.ImageChat && named === ImageChat;
+    ImageChat("#one", {{ server: "{server}", tenantId: "demo" }});
+    window.ImageChat("#two", {{ server: "{server}", tenantId: "demo" }});
+  </script>
+</body></html>
+"""
+
+
+def test_classic_script_and_module_on_one_page_are_one_widget(
+    pages: Any, server: Any, static_site: Any
+) -> None:
+    page = pages.page()
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(static_site.add("/both.html", BOTH_FORMS.format(server=server.base)))
+    roots = page.locator(".imagechat")
+    expect(roots).to_have_count(2)
+    for index in range(2):
+        expect(roots.nth(index)).to_have_attribute("data-state", "live")
+    assert page.evaluate("window.same") is True
+    assert page.evaluate("ImageChat.version") == "2"
+    expect(page.locator("link[data-imagechat-css]")).to_have_count(1)
+    assert len(sockets) == 1, sockets

@@ -191,3 +191,35 @@ def test_trim_history_keeps_the_newest_events_of_each_image(
     assert asyncio.run(histories()) == (False, True, True)
     refused = imagechat("trim-history", "--keep", "-1", "--database-url", url, cwd=tmp_path)
     assert refused.returncode == 2 and "--keep" in refused.stderr
+
+
+def test_reset_channel_starts_a_newer_epoch(db: tuple[Path, str], tmp_path: Path) -> None:
+    _, url = db
+    from imagechat.domain.epochs import generation
+
+    async def prepare() -> str:
+        store = await Store.open(url, run_migrations=True)
+        try:
+            return (await store.create_tenant("acme")).epoch
+        finally:
+            await store.close()
+
+    async def head() -> tuple[str, int]:
+        store = await Store.open(url)
+        try:
+            tenant = await store.get_tenant("acme")
+            assert tenant is not None
+            return await store.head(tenant, "cat.jpg")
+        finally:
+            await store.close()
+
+    before = asyncio.run(prepare())
+    done = imagechat("reset-channel", "acme", "cat.jpg", "--database-url", url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    epoch, offset = asyncio.run(head())
+    assert epoch in done.stdout and offset == 0
+    assert generation(epoch) > generation(before)
+    unknown = imagechat("reset-channel", "nobody", "cat.jpg", "--database-url", url, cwd=tmp_path)
+    assert unknown.returncode == 2 and "nobody" in unknown.stderr
+    bad = imagechat("reset-channel", "acme", "a\x01b", "--database-url", url, cwd=tmp_path)
+    assert bad.returncode == 2 and "urlId" in bad.stderr

@@ -155,7 +155,8 @@ async def test_another_user_retrying_a_broadcast_id_gets_409_not_the_answer(api:
     bid = new_bid()
     await api.create_chat(alice, url_id="img", broadcast_id=bid)
     stolen = await api.post(
-        "/chats", json={"urlId": "img", "x": 1, "y": 1, "comment": "x", "broadcastId": bid},
+        "/chats",
+        json={"urlId": "img", "x": 1, "y": 1, "comment": "x", "broadcastId": bid},
         token=mallory,
     )
     assert_error(stolen, 409, "broadcast_id_reused")

@@ -199,6 +199,7 @@ async def test_tenants_are_isolated(make_api: MakeApi) -> None:
         "epoch": b.tenant.epoch,
         "offset": 0,
         "chats": [],
+        "readOnly": False,
     }
     assert (await b.create_chat(token_b, url_id="shared-name.jpg"))["offset"] == 1
     assert (await a.chats("shared-name.jpg"))["offset"] == 1

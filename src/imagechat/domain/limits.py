@@ -16,4 +16,7 @@ MAX_WS_MESSAGE_BYTES = 8192
 SSO_MAX_AGE_MS = 2 * 24 * 3600 * 1000
 SSO_MAX_SKEW_MS = 5 * 60 * 1000
 SESSION_TTL_SECONDS = 7 * 24 * 3600
-IDEMPOTENCY_TTL_SECONDS = 48 * 3600
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # the protocol promises at least 24 h
+# What one image can hold, so that a snapshot (GET /chats) and a thread stay bounded.
+MAX_CHATS_PER_IMAGE = 500
+MAX_COMMENTS_PER_CHAT = 1000

@@ -17,4 +17,8 @@ def to_rfc3339(moment: datetime) -> str:
 
 
 def utc_day(moment: datetime | None = None) -> date:
-    return (moment or now()).astimezone(UTC).date()
+    """The UTC day of a moment; a naive one is taken as UTC, never as the server's local time."""
+    moment = moment or now()
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(UTC).date()

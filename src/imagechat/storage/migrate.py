@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade to `revision` (the newest by default; an older one is for tests of upgrades)."""
     async with engine.connect() as connection:
         connection = await connection.execution_options(sqlite_write=True)
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, revision)
         await connection.commit()

@@ -1,37 +1,29 @@
 """Every mutation, each in ONE transaction with its offset, event row, idempotency record and
-usage counters. Nothing is published for a change that did not commit."""
+usage counters. Nothing is published for a change that did not commit.
+
+The operations are written sans I/O (storage/steps.py): one body of rules runs on SQLite (in
+the writer thread, a whole transaction per hop) and on PostgreSQL (asyncpg), see drivers.py.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from imagechat.domain import events, permissions
+from imagechat.domain import events, limits, moderation, permissions
 from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.events import EncodedEvent
 from imagechat.domain.models import Chat, Comment, Tenant, User
 from imagechat.domain.times import now, utc_day
 from imagechat.storage import rows
-from imagechat.storage.dialect import upsert
-from imagechat.storage.tables import (
-    channels,
-    chats,
-    comments,
-    idempotency_keys,
-    usage_daily,
-    users,
-)
-from imagechat.storage.tables import (
-    events as events_table,
-)
+from imagechat.storage import write_sql as sql
+from imagechat.storage.steps import Row, Steps, every, insert, one, run
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,198 +39,153 @@ class _Change:
 
     status: int
     url_id: str
-    event: dict[str, Any]
+    event: dict[str, Any] | None  # None: a change nobody watches live (a flag, a dismissal)
     answer: dict[str, Any]
+    chat_id: str | None = None  # the chat the event is about
+    comment_id: str | None = None  # set when the event carries this comment's words
     conversations: int = 0
     comments: int = 0
 
 
 class Tx:
-    """One write transaction: the connection and the channel head it has locked."""
+    """One write transaction: the tenant, its moment, and the channel head it has locked."""
 
-    def __init__(self, conn: AsyncConnection, tenant: Tenant, moment: datetime) -> None:
-        self.conn = conn
+    def __init__(
+        self, tenant: Tenant, moment: datetime, max_replay: int, actor: User | None = None
+    ) -> None:
         self.tenant = tenant
+        self.actor = actor
         self.now = moment
+        self.max_replay = max_replay
         self.channel_id = 0
         self.epoch = ""
         self.offset = 0
 
-    async def take_offset(self, url_id: str) -> int:
-        """Lock the channel's head and take its next offset (the row lock orders writers)."""
-        # One statement creates the head at offset 1 or bumps it; its row lock is held until
-        # commit, so concurrent writers of one channel queue here and never share an offset.
-        statement = upsert(self.conn, channels).values(
-            tenant_id=self.tenant.id,
-            url_id=url_id,
-            epoch=self.tenant.epoch,
-            top_offset=1,
-            history_floor=0,
-        )
-        row = (
-            await self.conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "url_id"],
-                    set_={"top_offset": channels.c.top_offset + 1},
-                ).returning(channels.c.id, channels.c.epoch, channels.c.top_offset)
+    def take_offset(self, url_id: str, chats: int = 0) -> Steps[int]:
+        """Lock the channel's head and take its next offset; `chats` changes its chat count."""
+        head = yield from one(sql.BUMP_HEAD, chats, self.tenant.id, url_id)
+        if head is None:
+            head = yield from one(sql.NEW_HEAD, self.tenant.id, url_id, self.tenant.epoch, chats)
+        if head is None:  # a concurrent first writer created it: now it can be bumped
+            head = yield from one(sql.BUMP_HEAD, chats, self.tenant.id, url_id)
+        assert head is not None
+        if self.actor is not None:
+            moderation.may_write_image(self.actor, bool(head["locked"]))
+        self.channel_id, self.epoch = int(head["id"]), str(head["epoch"])
+        self.offset = int(head["top_offset"])
+        if head["chat_count"] > limits.MAX_CHATS_PER_IMAGE:
+            raise Invalid(
+                f"an image holds at most {limits.MAX_CHATS_PER_IMAGE} conversations",
+                "too_many_chats",
             )
-        ).one()
-        self.channel_id, self.epoch, self.offset = row.id, row.epoch, row.top_offset
+        yield from self._trim(int(head["history_floor"]))
         return self.offset
 
     def position(self, url_id: str) -> events.Position:
         """Where this write's event stands (after `take_offset`)."""
         return events.Position(self.tenant.id, url_id, self.epoch, self.offset)
 
+    def _trim(self, floor: int) -> Steps[None]:
+        """Keep the log of this channel to the recovery window, a slice at a time.
 
-Operation = Callable[[Tx], Awaitable[_Change]]
+        The floor comes from the head this transaction holds locked, in its current epoch,
+        so no reset or other writer can move it meanwhile.
+        """
+        slack = max(16, self.max_replay // 8)
+        if self.offset - floor <= self.max_replay + slack:
+            return
+        new_floor = self.offset - self.max_replay
+        yield from run(sql.TRIM_EVENTS, self.channel_id, new_floor)
+        yield from run(sql.RAISE_FLOOR, new_floor, self.channel_id, new_floor)
 
 
-async def run(
-    conn: AsyncConnection,
+Operation = Callable[[Tx], Steps[_Change]]
+
+
+def transaction(
     tenant: Tenant,
     actor: User,
     broadcast_id: str,
     operation_name: str,
     operation: Operation,
     *,
-    record_user: bool = True,
-) -> WriteOutcome:
+    record_user: bool,
+    max_replay: int,
+) -> Steps[WriteOutcome]:
     """Apply `operation` once per (tenant, broadcastId); a retry gets the first answer back.
 
     `record_user` upserts the actor's name, avatar and role, which authors are shown with;
     the Store skips it when this process already wrote the very same values.
     """
-    async with conn.begin():
-        stored = await stored_outcome(conn, tenant.id, actor.id, broadcast_id, operation_name)
-        if stored is not None:
-            return stored
-        moment = now()
-        permissions.may_write(tenant, actor)
-        if record_user:
-            await upsert_user(conn, tenant.id, actor, moment)
-        tx = Tx(conn, tenant, moment)
-        change = await operation(tx)
+    found = yield from one(sql.OUTCOME_AND_BAN, tenant.id, actor.id, tenant.id, broadcast_id)
+    assert found is not None  # the query always answers one row
+    if found["operation"] is not None:
+        return _outcome(found, actor.id, operation_name)
+    moment = now()
+    permissions.may_write(tenant, actor)
+    moderation.not_banned(bool(found["banned"]))
+    if record_user:
+        yield from upsert_user(tenant.id, actor, moment)
+    tx = Tx(tenant, moment, max_replay, actor)
+    change = yield from operation(tx)
+    body = orjson.dumps(change.answer)
+    event = None
+    if change.event is not None:
         data = events.encode(change.event)
-        body = orjson.dumps(change.answer)
-        await conn.execute(
-            sa.insert(events_table).values(
-                channel_id=tx.channel_id,
-                offset=tx.offset,
-                epoch=tx.epoch,
-                type=change.event["type"],
-                broadcast_id=broadcast_id,
-                payload=data,
-                created_at=moment,
-            )
+        yield from insert(
+            sql.INSERT_EVENT,
+            tx.channel_id,
+            tx.offset,
+            tx.epoch,
+            change.event["type"],
+            broadcast_id,
+            change.chat_id,
+            change.comment_id,
+            data,
+            moment,
         )
-        await conn.execute(
-            sa.insert(idempotency_keys).values(
-                tenant_id=tenant.id,
-                broadcast_id=broadcast_id,
-                operation=operation_name,
-                actor_id=actor.id,
-                status_code=change.status,
-                response=body,
-                created_at=moment,
-            )
+        event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
+    yield from insert(
+        sql.INSERT_OUTCOME,
+        tenant.id,
+        broadcast_id,
+        operation_name,
+        actor.id,
+        change.status,
+        body,
+        moment,
+    )
+    if change.conversations or change.comments:
+        yield from insert(
+            sql.ADD_CHANNEL_USAGE,
+            tx.channel_id,
+            utc_day(moment),
+            tenant.id,
+            change.conversations,
+            change.comments,
         )
-        if change.conversations or change.comments:
-            await add_usage(
-                conn,
-                tenant.id,
-                moment,
-                conversations=change.conversations,
-                comments=change.comments,
-            )
-    event = EncodedEvent(tenant.id, change.url_id, tx.epoch, tx.offset, data)
     return WriteOutcome(change.status, body, event)
 
 
-async def stored_outcome(
-    conn: AsyncConnection, tenant_id: str, actor_id: str, broadcast_id: str, operation_name: str
-) -> WriteOutcome | None:
+def stored_outcome(
+    tenant_id: str, actor_id: str, broadcast_id: str, operation_name: str
+) -> Steps[WriteOutcome | None]:
     """The first answer to this write, if it was made; only its author gets it back."""
-    row = (
-        await conn.execute(
-            sa.select(
-                idempotency_keys.c.operation,
-                idempotency_keys.c.actor_id,
-                idempotency_keys.c.status_code,
-                idempotency_keys.c.response,
-            ).where(
-                idempotency_keys.c.tenant_id == tenant_id,
-                idempotency_keys.c.broadcast_id == broadcast_id,
-            )
-        )
-    ).first()
+    row = yield from one(sql.STORED_OUTCOME, tenant_id, broadcast_id)
     if row is None:
         return None
-    if row.operation != operation_name or row.actor_id != actor_id:
+    return _outcome(row, actor_id, operation_name)
+
+
+def _outcome(row: Row, actor_id: str, operation_name: str) -> WriteOutcome:
+    if row["operation"] != operation_name or row["actor_id"] != actor_id:
         raise Conflict("this broadcastId was already used for another write", "broadcast_id_reused")
-    return WriteOutcome(row.status_code, row.response, None)
+    return WriteOutcome(int(row["status_code"]), bytes(row["response"]), None)
 
 
-async def add_usage(
-    conn: AsyncConnection,
-    tenant_id: str,
-    moment: datetime,
-    *,
-    conversations: int = 0,
-    comments: int = 0,
-    messages: int = 0,
-    bandwidth: int = 0,
-    peak_connections: int = 0,
-) -> None:
-    """Add to a tenant's counters for the UTC day of `moment`; peak keeps the maximum."""
-    table = usage_daily
-    statement = upsert(conn, table).values(
-        tenant_id=tenant_id,
-        day=utc_day(moment),
-        conversations_created=conversations,
-        comments_created=comments,
-        pubsub_message_count=messages,
-        pubsub_bandwidth=bandwidth,
-        peak_connections=peak_connections,
-    )
-    greatest = sa.func.greatest if conn.dialect.name == "postgresql" else sa.func.max
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "day"],
-            set_={
-                "conversations_created": table.c.conversations_created
-                + statement.excluded.conversations_created,
-                "comments_created": table.c.comments_created + statement.excluded.comments_created,
-                "pubsub_message_count": table.c.pubsub_message_count
-                + statement.excluded.pubsub_message_count,
-                "pubsub_bandwidth": table.c.pubsub_bandwidth + statement.excluded.pubsub_bandwidth,
-                "peak_connections": greatest(
-                    table.c.peak_connections, statement.excluded.peak_connections
-                ),
-            },
-        )
-    )
-
-
-async def upsert_user(conn: AsyncConnection, tenant_id: str, user: User, moment: datetime) -> None:
-    statement = upsert(conn, users).values(
-        tenant_id=tenant_id,
-        id=user.id,
-        name=user.name,
-        avatar_url=user.avatar_url,
-        role=user.role,
-        updated_at=moment,
-    )
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id", "id"],
-            set_={
-                "name": statement.excluded.name,
-                "avatar_url": statement.excluded.avatar_url,
-                "role": statement.excluded.role,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
+def upsert_user(tenant_id: str, user: User, moment: datetime) -> Steps[None]:
+    yield from insert(
+        sql.UPSERT_USER, tenant_id, user.id, user.name, user.avatar_url, user.role, moment
     )
 
 
@@ -260,8 +207,8 @@ def create_chat(
     page_url: str | None,
     image_src: str | None,
 ) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        offset = await tx.take_offset(url_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        offset = yield from tx.take_offset(url_id, chats=1)
         chat = Chat(
             id=new_id(),
             url_id=url_id,
@@ -277,29 +224,30 @@ def create_chat(
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        await tx.conn.execute(
-            sa.insert(chats).values(
-                id=chat.id,
-                tenant_id=tx.tenant.id,
-                url_id=url_id,
-                x=x,
-                y=y,
-                resolved=False,
-                comment_count=1,
-                author_id=actor.id,
-                page_url=page_url,
-                image_src=image_src,
-                created_at=tx.now,
-                updated_at=tx.now,
-                version=1,
-            )
+        yield from insert(
+            sql.INSERT_CHAT,
+            chat.id,
+            tx.tenant.id,
+            url_id,
+            x,
+            y,
+            False,
+            1,
+            actor.id,
+            page_url,
+            image_src,
+            tx.now,
+            tx.now,
+            1,
         )
-        await _insert_comment(tx, comment)
+        yield from _insert_comment(tx, comment)
         return _Change(
             status=201,
             url_id=url_id,
             event=events.new_chat(tx.position(url_id), broadcast_id, chat, comment),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
             conversations=1,
             comments=1,
         )
@@ -308,14 +256,19 @@ def create_chat(
 
 
 def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
-        offset = await tx.take_offset(chat.url_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
+        if chat.comment_count >= limits.MAX_COMMENTS_PER_CHAT:
+            raise Invalid(
+                f"a conversation holds at most {limits.MAX_COMMENTS_PER_CHAT} comments",
+                "too_many_comments",
+            )
+        offset = yield from tx.take_offset(chat.url_id)
         comment = Comment(
             id=new_id(), chat_id=chat.id, body=body, author=actor, created_at=tx.now, edited_at=None
         )
-        await _insert_comment(tx, comment)
-        chat = await _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
+        chat = yield from _touch_chat(tx, chat, comment_count=chat.comment_count + 1)
+        yield from _insert_comment(tx, comment)
         return _Change(
             status=201,
             url_id=chat.url_id,
@@ -323,6 +276,8 @@ def add_comment(actor: User, broadcast_id: str, chat_id: str, body: str) -> Oper
                 tx.position(chat.url_id), broadcast_id, "comment-added", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
             comments=1,
         )
 
@@ -340,41 +295,53 @@ def update_chat(
     if x is None and y is None and resolved is None:
         raise Invalid("give at least one of x, y and resolved", "nothing_to_change")
 
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
         permissions.may_manage_chat(actor, chat)
-        offset = await tx.take_offset(chat.url_id)
-        moved = x is not None or y is not None
-        chat = await _touch_chat(
+        offset = yield from tx.take_offset(chat.url_id)
+        before = chat
+        chat = yield from _touch_chat(
             tx,
             chat,
             x=chat.x if x is None else x,
             y=chat.y if y is None else y,
             resolved=chat.resolved if resolved is None else resolved,
         )
-        change: events.Change = "moved" if moved else "resolved" if chat.resolved else "reopened"
+        change = _what_changed(before, chat, moving=x is not None or y is not None)
         return _Change(
             status=200,
             url_id=chat.url_id,
             event=events.chat_updated(tx.position(chat.url_id), broadcast_id, change, chat),
             answer={"chat": chat.to_json(), "offset": offset},
+            chat_id=chat.id,
         )
 
     return apply
 
 
+def _what_changed(before: Chat, after: Chat, *, moving: bool) -> events.Change:
+    """One word for a PATCH: `updated` when it both moved the chat and (re)solved it."""
+    moved = (before.x, before.y) != (after.x, after.y)
+    settled = before.resolved != after.resolved
+    if moved and settled:
+        return "updated"
+    if moved or (moving and not settled):
+        return "moved"
+    return "resolved" if after.resolved else "reopened"
+
+
 def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        comment, chat = await _comment_and_chat(tx, comment_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
         permissions.may_edit_comment(actor, comment)
-        offset = await tx.take_offset(chat.url_id)
+        state = yield from one(sql.COMMENT_STATE, comment.id)
+        moderation.may_edit_hidden(actor, state is not None and bool(state["hidden"]))
+        offset = yield from tx.take_offset(chat.url_id)
         comment = dataclasses.replace(comment, body=body, edited_at=tx.now)
-        await tx.conn.execute(
-            sa.update(comments)
-            .where(comments.c.id == comment.id)
-            .values(body=body, edited_at=tx.now)
-        )
-        chat = await _touch_chat(tx, chat)
+        yield from run(sql.UPDATE_COMMENT, body, tx.now, comment.id)
+        # The words it replaces go from the log too: a replay shows only the newest.
+        yield from _rewrite_words(tx, chat.id, comment.id, body)
+        chat = yield from _touch_chat(tx, chat)
         return _Change(
             status=200,
             url_id=chat.url_id,
@@ -382,86 +349,279 @@ def edit_comment(actor: User, broadcast_id: str, comment_id: str, body: str) -> 
                 tx.position(chat.url_id), broadcast_id, "comment-edited", chat, comment
             ),
             answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,
         )
 
     return apply
 
 
 def delete_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        comment, chat = await _comment_and_chat(tx, comment_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
         permissions.may_delete_comment(actor, comment)
-        offset = await tx.take_offset(chat.url_id)
-        await tx.conn.execute(sa.delete(comments).where(comments.c.id == comment.id))
-        chat = await _touch_chat(tx, chat, comment_count=chat.comment_count - 1)
+        if chat.comment_count <= 1:
+            # A chat with no comment left does not exist: the last one takes the chat along.
+            return (yield from _drop_chat(tx, chat, broadcast_id, answer_chat_id=True))
+        offset = yield from tx.take_offset(chat.url_id)
+        if (yield from run(sql.DELETE_COMMENT, comment.id)) != 1:
+            raise NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
+        yield from _rewrite_words(tx, chat.id, comment.id, "")
+        chat = yield from _touch_chat(tx, chat, comment_count=chat.comment_count - 1)
         return _Change(
             status=200,
             url_id=chat.url_id,
             event=events.comment_deleted(tx.position(chat.url_id), broadcast_id, chat, comment.id),
             answer={"chat": chat.to_json(), "offset": offset},
+            chat_id=chat.id,
         )
 
     return apply
 
 
 def delete_chat(actor: User, broadcast_id: str, chat_id: str) -> Operation:
-    async def apply(tx: Tx) -> _Change:
-        chat = await _locked_chat(tx, chat_id)
+    def apply(tx: Tx) -> Steps[_Change]:
+        chat = yield from _locked_chat(tx, chat_id)
         permissions.may_manage_chat(actor, chat)
-        offset = await tx.take_offset(chat.url_id)
-        await tx.conn.execute(sa.delete(comments).where(comments.c.chat_id == chat.id))
-        await tx.conn.execute(sa.delete(chats).where(chats.c.id == chat.id))
+        return (yield from _drop_chat(tx, chat, broadcast_id, answer_chat_id=False))
+
+    return apply
+
+
+def _drop_chat(tx: Tx, chat: Chat, broadcast_id: str, *, answer_chat_id: bool) -> Steps[_Change]:
+    offset = yield from tx.take_offset(chat.url_id, chats=-1)
+    yield from _rewrite_words(tx, chat.id, None, "")
+    yield from run(sql.DELETE_CHAT_COMMENTS, chat.id)
+    yield from run(sql.DELETE_CHAT, chat.id)
+    answer: dict[str, Any] = {"offset": offset}
+    if answer_chat_id:
+        answer = {"chatId": chat.id, "offset": offset}
+    return _Change(
+        status=200,
+        url_id=chat.url_id,
+        event=events.chat_deleted(tx.position(chat.url_id), broadcast_id, chat.id),
+        answer=answer,
+        chat_id=chat.id,
+    )
+
+
+# --- reading and changing rows ----------------------------------------------------------------
+
+
+def _locked_chat(tx: Tx, chat_id: str) -> Steps[Chat]:
+    """The chat, its row locked until commit: writers of one chat queue here, in turn."""
+    row = None
+    if _storable(chat_id):
+        row = yield from one(sql.LOCKED_CHAT, tx.tenant.id, chat_id)
+    if row is None:
+        raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
+    return rows.chat(row)
+
+
+def _comment_and_chat(tx: Tx, comment_id: str) -> Steps[tuple[Comment, Chat]]:
+    """The comment and its chat, read AFTER locking the chat.
+
+    Reading the comment first and locking later would let two deletes of one comment both
+    see it: the second reads it again once the first has committed, and finds it gone.
+    """
+    missing = NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
+    if not _storable(comment_id):
+        raise missing
+    found = yield from one(sql.COMMENT_CHAT, tx.tenant.id, comment_id)
+    if found is None:
+        raise missing
+    try:
+        chat = yield from _locked_chat(tx, found["chat_id"])
+    except NotFound:
+        raise missing from None
+    row = yield from one(sql.COMMENT, tx.tenant.id, comment_id)
+    if row is None:
+        raise missing
+    comment = rows.comment(row)
+    return comment, chat
+
+
+def _insert_comment(tx: Tx, comment: Comment) -> Steps[None]:
+    yield from insert(
+        sql.INSERT_COMMENT,
+        comment.id,
+        comment.chat_id,
+        tx.tenant.id,
+        comment.author.id,
+        comment.body,
+        comment.created_at,
+    )
+
+
+def _touch_chat(tx: Tx, chat: Chat, **changes: Any) -> Steps[Chat]:
+    """Apply `changes` to the chat row, bumping its version and updatedAt."""
+    chat = dataclasses.replace(chat, updated_at=tx.now, version=chat.version + 1, **changes)
+    yield from run(
+        sql.UPDATE_CHAT,
+        chat.x,
+        chat.y,
+        chat.resolved,
+        chat.comment_count,
+        chat.updated_at,
+        chat.version,
+        chat.id,
+    )
+    return chat
+
+
+def _rewrite_words(tx: Tx, chat_id: str, comment_id: str | None, body: str) -> Steps[None]:
+    """Put `body` in place of a comment's words (or every comment's of the chat, when
+    `comment_id` is None) in the stored events and in the stored answers to their writes:
+    deleted words are never sent again, by a replay, `/events` or a retried write."""
+    if comment_id is None:
+        carriers = yield from every(sql.CHAT_TEXT_EVENTS, tx.channel_id, chat_id)
+    else:
+        carriers = yield from every(sql.COMMENT_TEXT_EVENTS, tx.channel_id, chat_id, comment_id)
+    for row in carriers:
+        target = str(row["comment_id"])
+        payload = reworded(bytes(row["payload"]), target, body)
+        if payload is not None:
+            yield from run(sql.REWRITE_EVENT, payload, tx.channel_id, row["offset"])
+        stored = yield from one(sql.OUTCOME_RESPONSE, tx.tenant.id, row["broadcast_id"])
+        if stored is not None:
+            response = reworded(bytes(stored["response"]), target, body)
+            if response is not None:
+                yield from run(sql.REWRITE_OUTCOME, response, tx.tenant.id, row["broadcast_id"])
+
+
+def reworded(data: bytes, comment_id: str, body: str) -> bytes | None:
+    """`data` (an event or an answer) with the comment's body replaced; None if not in it."""
+    document = orjson.loads(data)
+    comment = document.get("comment") if isinstance(document, dict) else None
+    if not isinstance(comment, dict) or comment.get("id") != comment_id:
+        return None
+    if comment.get("body") == body:
+        return None
+    comment["body"] = body
+    return orjson.dumps(document)
+
+
+def _storable(value: str) -> bool:
+    """Ids we make are URL-safe; one with a NUL (PostgreSQL refuses it) names nothing."""
+    return "\x00" not in value
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def flag_comment(actor: User, broadcast_id: str, comment_id: str, reason: str) -> Operation:
+    """Someone flags a comment; enough flags (a site setting) hide it until a moderator looks."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        added = yield from run(sql.ADD_FLAG, tx.tenant.id, comment.id, actor.id, reason, tx.now)
+        if added != 1:
+            raise Conflict("you already flagged this comment", "already_flagged")
+        counted = yield from one(sql.COUNT_FLAG, comment.id)
+        assert counted is not None
+        setting = yield from one(sql.AUTO_HIDE_FLAGS, tx.tenant.id)
+        threshold = int(setting["auto_hide_flags"]) if setting is not None else 0
+        # The answer is the same either way: a flagger learns nothing of the others.
+        answer = {"commentId": comment.id, "flagged": True}
+        if bool(counted["hidden"]) or not threshold or int(counted["flag_count"]) < threshold:
+            return _Change(status=201, url_id=chat.url_id, event=None, answer=answer)
+        # Flags hide it, but stay for a moderator to decide on (the queue still shows them).
+        # The hiding is the site's doing, not the flagger's: a locked image does not stop it.
+        tx.actor = None
+        yield from tx.take_offset(chat.url_id)
+        yield from run(sql.AUTO_HIDE, True, comment.id)
+        change = yield from _hidden(tx, chat, comment.id, broadcast_id)
+        return dataclasses.replace(change, status=201, answer=answer)
+
+    return apply
+
+
+def hide_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
+    """A moderator hides a comment: gone for everyone but moderators, at once, live."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        if (yield from _is_hidden(comment.id)):
+            raise Conflict("this comment is hidden already", "already_hidden")
+        yield from tx.take_offset(chat.url_id)
+        yield from run(sql.SET_HIDDEN, True, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        return (yield from _hidden(tx, chat, comment.id, broadcast_id))
+
+    return apply
+
+
+def restore_comment(actor: User, broadcast_id: str, comment_id: str) -> Operation:
+    """A moderator brings a hidden comment back; its words travel again in the event."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        if not (yield from _is_hidden(comment.id)):
+            raise Conflict("this comment is not hidden", "not_hidden")
+        offset = yield from tx.take_offset(chat.url_id)
+        yield from run(sql.SET_HIDDEN, False, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        chat = yield from _touch_chat(tx, chat)
         return _Change(
             status=200,
             url_id=chat.url_id,
-            event=events.chat_deleted(tx.position(chat.url_id), broadcast_id, chat.id),
-            answer={"offset": offset},
+            event=moderation.comment_restored(
+                tx.position(chat.url_id), broadcast_id, chat, comment
+            ),
+            answer={"chat": chat.to_json(), "comment": comment.to_json(), "offset": offset},
+            chat_id=chat.id,
+            comment_id=comment.id,  # the event carries its words again
         )
 
     return apply
 
 
-async def _locked_chat(tx: Tx, chat_id: str) -> Chat:
-    chat = await rows.load_chat(tx.conn, tx.tenant.id, chat_id, lock=True)
-    if chat is None:
-        raise NotFound(f"chat {chat_id!r} does not exist", "chat_not_found")
-    return chat
+def dismiss_flags(actor: User, comment_id: str) -> Operation:
+    """A moderator finds nothing wrong: the flags go, the comment stays as it is."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        comment, chat = yield from _comment_and_chat(tx, comment_id)
+        yield from run(sql.CLEAR_FLAGS, comment.id)
+        yield from run(sql.DELETE_FLAGS, tx.tenant.id, comment.id)
+        return _Change(status=200, url_id=chat.url_id, event=None, answer={"commentId": comment.id})
+
+    return apply
 
 
-async def _comment_and_chat(tx: Tx, comment_id: str) -> tuple[Comment, Chat]:
-    comment = await rows.load_comment(tx.conn, tx.tenant.id, comment_id)
-    if comment is None:
-        raise NotFound(f"comment {comment_id!r} does not exist", "comment_not_found")
-    return comment, await _locked_chat(tx, comment.chat_id)
+def lock_image(actor: User, broadcast_id: str, url_id: str, read_only: bool) -> Operation:
+    """A moderator makes one image read-only (or writable again), live for open widgets."""
 
-
-async def _insert_comment(tx: Tx, comment: Comment) -> None:
-    await tx.conn.execute(
-        sa.insert(comments).values(
-            id=comment.id,
-            chat_id=comment.chat_id,
-            tenant_id=tx.tenant.id,
-            author_id=comment.author.id,
-            body=comment.body,
-            created_at=comment.created_at,
-            edited_at=None,
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_moderate(actor)
+        offset = yield from tx.take_offset(url_id)
+        yield from run(sql.LOCK_IMAGE, read_only, tx.channel_id)
+        return _Change(
+            status=200,
+            url_id=url_id,
+            event=moderation.image_updated(tx.position(url_id), broadcast_id, read_only),
+            answer={"urlId": url_id, "readOnly": read_only, "offset": offset},
         )
-    )
+
+    return apply
 
 
-async def _touch_chat(tx: Tx, chat: Chat, **changes: Any) -> Chat:
-    """Apply `changes` to the chat row, bumping its version and updatedAt."""
-    chat = dataclasses.replace(chat, updated_at=tx.now, version=chat.version + 1, **changes)
-    await tx.conn.execute(
-        sa.update(chats)
-        .where(chats.c.id == chat.id)
-        .values(
-            x=chat.x,
-            y=chat.y,
-            resolved=chat.resolved,
-            comment_count=chat.comment_count,
-            updated_at=chat.updated_at,
-            version=chat.version,
-        )
+def _is_hidden(comment_id: str) -> Steps[bool]:
+    state = yield from one(sql.COMMENT_STATE, comment_id)
+    return state is not None and bool(state["hidden"])
+
+
+def _hidden(tx: Tx, chat: Chat, comment_id: str, broadcast_id: str) -> Steps[_Change]:
+    """The event of a comment going out of sight (after `take_offset`). Its words leave the
+    log like deleted ones, so no replay shows them; a restore sends them again."""
+    yield from _rewrite_words(tx, chat.id, comment_id, "")
+    chat = yield from _touch_chat(tx, chat)
+    return _Change(
+        status=200,
+        url_id=chat.url_id,
+        event=moderation.comment_hidden(tx.position(chat.url_id), broadcast_id, chat, comment_id),
+        answer={"chat": chat.to_json(), "commentId": comment_id, "offset": tx.offset},
+        chat_id=chat.id,
     )
-    return chat

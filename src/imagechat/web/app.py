@@ -23,8 +23,10 @@ from imagechat.realtime.hub import ChannelKey
 from imagechat.realtime.service import LiveService
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
+from imagechat.web import admin as admin_console
 from imagechat.web import api, errors
 from imagechat.web.limits import BodyLimit
+from imagechat.web.metrics import Metrics, metrics_endpoint
 from imagechat.web.ratelimit import RateLimiter
 from imagechat.web.services import Services
 from imagechat.web.ws import LiveSocketEntry
@@ -70,6 +72,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(api.router)
+    app.state.metrics = Metrics(app)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    app.mount("/admin", admin_console.router, name="admin")
     app.mount("/widget", StaticFiles(directory=STATIC / "widget", check_dir=False), name="widget")
     app.mount("/demo", StaticFiles(directory=STATIC / "demo", check_dir=False), name="demo")
 

@@ -9,7 +9,16 @@ from fastapi.responses import Response
 
 from imagechat.domain import limits, validation
 from imagechat.storage import writes
-from imagechat.web.api.deps import ERRORS, CurrentTenant, Reader, Writer, broadcast, perform
+from imagechat.web.api import bodies
+from imagechat.web.api.deps import (
+    ERRORS,
+    CurrentTenant,
+    Reader,
+    TenantId,
+    broadcast,
+    perform,
+    writer_of,
+)
 from imagechat.web.schemas import AddComment, CreateChat, UpdateChat
 from imagechat.web.services import services
 
@@ -29,13 +38,20 @@ async def list_chats(
         "epoch": snapshot.epoch,
         "offset": snapshot.offset,
         "chats": [chat.to_json() for chat in snapshot.chats],
+        # Writes by people other than moderators are refused here (the site or the image).
+        "readOnly": tenant.readonly or snapshot.locked,
     }
 
 
-@router.post("/chats", status_code=201, summary="Drop a marker with its first comment")
-async def create_chat(
-    request: Request, tenant: CurrentTenant, actor: Writer, body: CreateChat
-) -> Response:
+@router.post(
+    "/chats",
+    status_code=201,
+    summary="Drop a marker with its first comment",
+    openapi_extra=bodies.documented(CreateChat),
+)
+async def create_chat(request: Request, tenantId: TenantId) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
+    body = await bodies.read(request, CreateChat)
     broadcast_id = broadcast(body.broadcastId)
     operation = writes.create_chat(
         actor,
@@ -58,10 +74,15 @@ async def get_chat(
     return {"chat": chat.to_json(), "comments": [comment.to_json() for comment in comments]}
 
 
-@router.post("/chats/{chatId}/comments", status_code=201, summary="Reply in a chat's thread")
-async def add_comment(
-    request: Request, tenant: CurrentTenant, actor: Writer, chatId: ChatId, body: AddComment
-) -> Response:
+@router.post(
+    "/chats/{chatId}/comments",
+    status_code=201,
+    summary="Reply in a chat's thread",
+    openapi_extra=bodies.documented(AddComment),
+)
+async def add_comment(request: Request, tenantId: TenantId, chatId: ChatId) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
+    body = await bodies.read(request, AddComment)
     broadcast_id = broadcast(body.broadcastId)
     operation = writes.add_comment(
         actor, broadcast_id, chatId, validation.comment_body(body.comment)
@@ -69,10 +90,14 @@ async def add_comment(
     return await perform(request, tenant, actor, broadcast_id, f"add_comment:{chatId}", operation)
 
 
-@router.patch("/chats/{chatId}", summary="Move, resolve or reopen a chat")
-async def update_chat(
-    request: Request, tenant: CurrentTenant, actor: Writer, chatId: ChatId, body: UpdateChat
-) -> Response:
+@router.patch(
+    "/chats/{chatId}",
+    summary="Move, resolve or reopen a chat",
+    openapi_extra=bodies.documented(UpdateChat),
+)
+async def update_chat(request: Request, tenantId: TenantId, chatId: ChatId) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
+    body = await bodies.read(request, UpdateChat)
     broadcast_id = broadcast(body.broadcastId)
     operation = writes.update_chat(
         actor,
@@ -88,11 +113,11 @@ async def update_chat(
 @router.delete("/chats/{chatId}", summary="Delete a chat and its thread")
 async def delete_chat(
     request: Request,
-    tenant: CurrentTenant,
-    actor: Writer,
+    tenantId: TenantId,
     chatId: ChatId,
     broadcastId: Annotated[str, Query(max_length=64)],
 ) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
     broadcast_id = broadcast(broadcastId)
     operation = writes.delete_chat(actor, broadcast_id, chatId)
     return await perform(request, tenant, actor, broadcast_id, f"delete_chat:{chatId}", operation)

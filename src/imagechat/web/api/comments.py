@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from imagechat.domain import validation
 from imagechat.storage import writes
-from imagechat.web.api.deps import ERRORS, CurrentTenant, Writer, broadcast, perform
+from imagechat.web.api import bodies
+from imagechat.web.api.deps import ERRORS, TenantId, broadcast, perform, writer_of
 from imagechat.web.schemas import EditComment
 
 router = APIRouter(tags=["comments"], responses=ERRORS)
@@ -17,14 +18,14 @@ router = APIRouter(tags=["comments"], responses=ERRORS)
 CommentId = Annotated[str, Path(max_length=64)]
 
 
-@router.patch("/comments/{commentId}", summary="Edit one's own comment")
-async def edit_comment(
-    request: Request,
-    tenant: CurrentTenant,
-    actor: Writer,
-    commentId: CommentId,
-    body: EditComment,
-) -> Response:
+@router.patch(
+    "/comments/{commentId}",
+    summary="Edit one's own comment",
+    openapi_extra=bodies.documented(EditComment),
+)
+async def edit_comment(request: Request, tenantId: TenantId, commentId: CommentId) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
+    body = await bodies.read(request, EditComment)
     broadcast_id = broadcast(body.broadcastId)
     operation = writes.edit_comment(
         actor, broadcast_id, commentId, validation.comment_body(body.comment)
@@ -37,11 +38,11 @@ async def edit_comment(
 @router.delete("/comments/{commentId}", summary="Delete a comment")
 async def delete_comment(
     request: Request,
-    tenant: CurrentTenant,
-    actor: Writer,
+    tenantId: TenantId,
     commentId: CommentId,
     broadcastId: Annotated[str, Query(max_length=64)],
 ) -> Response:
+    tenant, actor = await writer_of(request, tenantId)
     broadcast_id = broadcast(broadcastId)
     operation = writes.delete_comment(actor, broadcast_id, commentId)
     return await perform(

@@ -15,7 +15,6 @@ from imagechat.domain.models import User
 from imagechat.domain.times import to_rfc3339
 from imagechat.web.api.deps import ERRORS, CurrentTenant, limit_rate
 from imagechat.web.schemas import SessionRequest
-from imagechat.web.services import services
 
 router = APIRouter(tags=["sessions"], responses=ERRORS)
 
@@ -40,7 +39,8 @@ async def create_session(
         # Short ids on purpose: they travel in every event this user causes.
         user = User(id=f"g:{secrets.token_urlsafe(6)}", name=name, avatar_url=None, role="guest")
     expires_at = int(time.time()) + limits.SESSION_TTL_SECONDS
-    await services(request).store.upsert_user(tenant, user)
+    # No row for the user yet: authors are recorded with their first write, so a visitor who
+    # only reads (every guest who opens a page) leaves nothing behind.
     token = tokens.issue(tenant.api_secret, tokens.Session(tenant.id, user, expires_at))
     return {
         "token": token,

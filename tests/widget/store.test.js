@@ -1,0 +1,150 @@
+// The pure channel store, driven by the shared JSON frame sequences in tests/fixtures/frames
+// (the Python client's tests replay the same files).
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { ChannelStore } from "../../widget/src/store.js";
+
+const folder = fileURLToPath(new URL("../fixtures/frames/", import.meta.url));
+const fixtures = readdirSync(folder)
+  .filter((name) => name.endsWith(".json"))
+  .sort()
+  .map((name) => ({ name, ...JSON.parse(readFileSync(folder + name, "utf8")) }));
+
+/** Checks the parts of the store's state an expectation names. */
+function check(store, expected, where) {
+  if ("epoch" in expected) assert.equal(store.epoch, expected.epoch, `${where}: epoch`);
+  if ("offset" in expected) assert.equal(store.offset, expected.offset, `${where}: offset`);
+  if ("live" in expected) assert.equal(store.live, expected.live, `${where}: live`);
+  if ("chats" in expected) {
+    assert.deepEqual([...store.chats.keys()].sort(), Object.keys(expected.chats).sort(), `${where}: chat ids`);
+    for (const [id, fields] of Object.entries(expected.chats)) {
+      const chat = store.chats.get(id);
+      for (const [field, value] of Object.entries(fields)) {
+        assert.deepEqual(chat[field], value, `${where}: ${id}.${field}`);
+      }
+    }
+  }
+  for (const [chatId, ids] of Object.entries(expected.comments || {})) {
+    assert.deepEqual((store.comments.get(chatId) || []).map((c) => c.id), ids, `${where}: comments of ${chatId}`);
+  }
+}
+
+test("there are frame fixtures", () => {
+  assert.ok(fixtures.length >= 5, `only ${fixtures.length} fixtures in ${folder}`);
+});
+
+for (const fixture of fixtures) {
+  test(`${fixture.name}: ${fixture.description}`, () => {
+    const own = new Set();
+    const store = new ChannelStore(fixture.urlId, { isOwn: (id) => own.has(id) });
+    fixture.steps.forEach((step, index) => {
+      const where = `${fixture.name} step ${index}`;
+      if (step.snapshot) {
+        assert.equal(store.applySnapshot(step.snapshot), step.applied ?? true, `${where}: applied`);
+      } else if (step.frame !== undefined) {
+        const messages = Array.isArray(step.frame) ? step.frame : [step.frame];
+        const actions = messages.map((message) => store.receive(message)).filter(Boolean);
+        assert.deepEqual(actions, step.actions ?? [], `${where}: actions`);
+      } else if (step.poll) {
+        const actions = [store.receivePolled(step.poll)].filter(Boolean);
+        assert.deepEqual(actions, step.actions ?? [], `${where}: actions`);
+      } else if (step.own) {
+        own.add(step.own);
+      } else if (step.thread) {
+        store.setThread(step.thread.chatId, step.thread);
+      } else if (step.pendingChat) {
+        store.addPendingChat(step.pendingChat.chat, step.pendingChat.comment);
+      } else if (step.confirmChat) {
+        store.confirmChat(step.confirmChat.tempId, step.confirmChat.answer);
+      } else if (step.expect) {
+        check(store, step.expect, where);
+      } else {
+        assert.fail(`${where}: unknown step ${JSON.stringify(step)}`);
+      }
+    });
+    check(store, fixture.expect, `${fixture.name} at the end`);
+  });
+}
+
+test("events are announced for others' writes only", () => {
+  const store = new ChannelStore("img", { isOwn: (id) => id === "mine" });
+  const announced = [];
+  store.events.listen((type, detail) => type === "announce" && announced.push(detail.key));
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [] });
+  const chat = (id) => ({ id, x: 1, y: 1, commentCount: 1, resolved: false, version: 1, author: { name: "A" } });
+  const base = { tenantId: "t", urlId: "img", epoch: "00000001.a" };
+  store.receive({ ...base, type: "new-image-chat", offset: 1, broadcastId: "mine", chat: chat("x"), comment: { id: "k", body: "b" } });
+  store.receive({ ...base, type: "new-image-chat", offset: 2, broadcastId: "theirs", chat: chat("y"), comment: { id: "k2", body: "b", author: { name: "B" } } });
+  assert.deepEqual(announced, ["announceNewChat"]);
+  assert.equal(store.offset, 2);
+  assert.ok(!store.chats.has("x"), "own echo is not applied a second time");
+});
+
+test("a failed create leaves nothing behind and a late REST answer cannot revive a deleted chat", () => {
+  const store = new ChannelStore("img");
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [] });
+  const temp = { id: "temp-1", x: 1, y: 1, commentCount: 1, resolved: false, version: 0 };
+  store.addPendingChat(temp, { id: "temp-c-1", chatId: "temp-1", body: "hi" });
+  store.dropPendingChat("temp-1");
+  assert.equal(store.chats.size, 0);
+  assert.equal(store.comments.size, 0);
+
+  store.addPendingChat(temp, { id: "temp-c-1", chatId: "temp-1", body: "hi" });
+  store.receive({ type: "deleted-image-chat", epoch: "00000001.a", offset: 1, chatId: "real" });
+  store.removeChat("real", true);
+  store.confirmChat("temp-1", { chat: { ...temp, id: "real", version: 1 } });
+  assert.equal(store.chats.size, 0);
+});
+
+test("an older version never overwrites a newer one, and a move can be undone", () => {
+  const store = new ChannelStore("img");
+  const chat = { id: "c", x: 1, y: 1, commentCount: 1, resolved: false, version: 5 };
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [chat] });
+  store.applyAnswer({ chat: { ...chat, x: 9, version: 4 } });
+  assert.equal(store.chats.get("c").x, 1);
+  const before = store.moveLocally("c", 40, 60);
+  assert.deepEqual(before, { x: 1, y: 1 });
+  assert.deepEqual([store.chats.get("c").x, store.chats.get("c").y], [40, 60]);
+  store.moveLocally("c", before.x, before.y);
+  assert.equal(store.chats.get("c").x, 1);
+  assert.equal(store.moveLocally("missing", 1, 1), null);
+});
+
+test("malformed messages are ignored", () => {
+  const store = new ChannelStore("img");
+  for (const junk of [null, 3, "x", {}, { type: "new-image-chat" }, { type: "presence", viewers: "many" }]) {
+    assert.equal(store.receive(junk), null);
+  }
+  // Before the snapshot nothing is applied (there is no offset to apply it at).
+  assert.equal(store.receive({ type: "new-image-chat", offset: 1, chat: { id: "c" } }), null);
+  assert.equal(store.chats.size, 0);
+  assert.equal(store.receive({ type: "subscribed", offset: 1, events: [] }), null);
+});
+
+test("presence counts viewers and ignores nonsense", () => {
+  const store = new ChannelStore("img");
+  const seen = [];
+  store.events.listen((type, detail) => type === "presence" && seen.push(detail));
+  store.receive({ type: "presence", viewers: 3 });
+  assert.equal(store.viewers, 3);
+  assert.deepEqual(seen, [3]);
+});
+
+test("a comment hidden by a moderator leaves an open thread and comes back in its place", () => {
+  const store = new ChannelStore("img");
+  const chat = { id: "c", x: 1, y: 1, commentCount: 3, resolved: false, version: 1 };
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [chat] });
+  const at = (n) => ({ id: `m${n}`, chatId: "c", body: `words ${n}`, createdAt: `2026-11-26T10:00:0${n}.000Z` });
+  store.setThread("c", { chat, comments: [at(1), at(2), at(3)] });
+  const base = { type: "image-chat-updated", tenantId: "t", urlId: "img", epoch: "00000001.a" };
+  store.receive({ ...base, offset: 1, change: "comment-hidden", chat: { ...chat, version: 2 }, commentId: "m2" });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m3"]);
+  store.receive({ ...base, offset: 2, change: "comment-restored", chat: { ...chat, version: 3 }, comment: at(2) });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m2", "m3"]);
+  store.receive({ ...base, offset: 3, change: "comment-restored", chat: { ...chat, version: 4 }, comment: at(2) });
+  assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m2", "m3"]);
+  assert.equal(store.chats.get("c").version, 4);
+});

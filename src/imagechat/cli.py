@@ -67,9 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--ws-compression",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="enable permessage-deflate (env IMAGECHAT_WS_COMPRESSION)",
+        help="permessage-deflate for clients that offer it, on by default "
+        "(env IMAGECHAT_WS_COMPRESSION)",
     )
     serve.add_argument(
         "--ssl-certfile",
@@ -235,6 +236,8 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from imagechat.web.app import create_app
+    from imagechat.web.ws import live_first
+    from imagechat.web.wsprotocol import uvicorn_options
 
     settings = Settings.from_env(
         host=args.host,
@@ -264,18 +267,14 @@ def _serve(args: argparse.Namespace) -> None:
     app = create_app(settings)
     _settle_garbage_collector()
     uvicorn.run(
-        app,
+        live_first(app),
         host=settings.host,
         port=settings.port,
         log_level=log_level,
-        ws="websockets-sansio",
-        ws_max_size=64 * 1024,
-        ws_ping_interval=settings.ping_interval,
-        ws_ping_timeout=settings.ping_timeout,
-        ws_per_message_deflate=settings.ws_compression,
         timeout_graceful_shutdown=5,
         ssl_certfile=settings.ssl_certfile,
         ssl_keyfile=settings.ssl_keyfile,
+        **uvicorn_options(settings),
     )
 
 

@@ -27,7 +27,9 @@ class Settings:
     queue_limit: int = 2000  # queued events per connection before it is closed with 4008
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
-    ws_compression: bool = False  # permessage-deflate: costs CPU on every delivery
+    # permessage-deflate where the client offers it (every browser does). Each frame is
+    # compressed once and shared by every connection (benchmarks/README.md measures it).
+    ws_compression: bool = True
     presence_interval: float = 1.0
     max_replay: int = 1000  # a recovery needing more events than this reloads the snapshot
     # Abuse limits (0 turns one off)
@@ -35,6 +37,11 @@ class Settings:
     write_burst: float = 120.0
     ws_message_rate: float = 50.0  # client messages per second per connection (then 4029)
     ws_message_burst: float = 200.0
+    ws_connections_per_address: int = 500  # open WebSockets per client address (then 4029)
+    # Events a connection may have replayed to it (subscribes with an offset) per second, and
+    # at once: a storm of subscribes from offset 0 can't make the node read unbounded history.
+    ws_replay_rate: float = 1000.0
+    ws_replay_burst: float = 5000.0
     # Operations: with a token, GET /metrics wants it as a Bearer token; without, loopback only
     metrics_token: str = ""
     # Upkeep

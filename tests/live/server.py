@@ -12,6 +12,8 @@ import uvicorn
 from imagechat.settings import Settings
 from imagechat.storage.store import Store
 from imagechat.web.app import create_app
+from imagechat.web.ws import live_first
+from imagechat.web.wsprotocol import uvicorn_options
 
 
 class LiveServer:
@@ -23,10 +25,12 @@ class LiveServer:
         *,
         send_buffer: int | None = None,
         broker: Any = None,
+        http: str = "auto",
         **settings: Any,
     ):
         self.database_url = database_url
         self.broker = broker
+        self.http = http
         self.settings = Settings(database_url=database_url, **settings)
         self.send_buffer = send_buffer
         self.port = _free_port()
@@ -48,14 +52,12 @@ class LiveServer:
             self.store = await Store.open(self.database_url, run_migrations=True)
         self.app = create_app(self.settings, self.store, broker=self.broker)
         config = uvicorn.Config(
-            self.app,
+            live_first(self.app),
             log_level="warning",
-            ws="websockets-sansio",
             lifespan="on",
-            ws_per_message_deflate=self.settings.ws_compression,
-            ws_ping_interval=self.settings.ping_interval,
-            ws_ping_timeout=self.settings.ping_timeout,
+            http=self.http,
             timeout_graceful_shutdown=2,
+            **uvicorn_options(self.settings),
         )
         self.server = uvicorn.Server(config)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -53,7 +53,9 @@ ClientMessage = Subscribe | Unsubscribe | Ping
 
 
 def parse(raw: str | bytes) -> ClientMessage:
-    if len(raw) > limits.MAX_WS_MESSAGE_BYTES:
+    """One client message; the size limit counts bytes (UTF-8), whatever the characters."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode())
+    if size > limits.MAX_WS_MESSAGE_BYTES:
         raise ProtocolError("too_large", "message is larger than 8 KiB", fatal=True)
     try:
         data = orjson.loads(raw)

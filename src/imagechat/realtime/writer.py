@@ -3,8 +3,9 @@
 The hub hands each connection items shared with every other subscriber (an event's frame, or
 a channel's batch frame). When the connection has no backlog and its socket is writable, the
 item is written right away, in the hub's loop, with no task switch. Otherwise it is queued and
-a drain task, started for the backlog and gone with it, sends it as soon as the socket allows,
-merging consecutive events into array frames of at most `max_batch` events. A backlog longer
+a drain task, started for the backlog and gone with it, sends it as soon as the socket allows:
+up to `max_batch` queued frames in one write, each still the shared prepared frame (plain or
+compressed), so a backlog never costs encoding or compression per connection. A backlog longer
 than `queue_limit` items means the peer does not keep up: the writer stops with 4008 and the
 hub never waits for it. An idle connection holds no task and no queue: memory per connection
 is what bounds how many one process serves.
@@ -15,17 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from imagechat.realtime.frames import (
-    ControlFrame,
-    EventBatch,
-    EventFrame,
-    Frame,
-    batch_payload,
-    events_in,
-)
+from imagechat.realtime.frames import EventBatch, EventFrame, Frame
 from imagechat.realtime.usage import UsageMeter
 
 log = logging.getLogger(__name__)
@@ -44,8 +38,8 @@ class Sink(Protocol):
     async def send(self, item: Frame) -> None:
         """Send, waiting as long as the peer needs."""
 
-    async def send_payload(self, payload: bytes) -> None:
-        """Send one text frame holding this JSON (a batch made for this connection)."""
+    async def send_many(self, items: Sequence[Frame]) -> None:
+        """Send several frames in one write, waiting as long as the peer needs."""
 
 
 class WriterClosed(Exception):
@@ -79,7 +73,7 @@ class Writer:
         self._queue: deque[Frame] | None = None  # only while there is a backlog
         self._drain: asyncio.Task[None] | None = None
         self.closed: WriterClosed | None = None
-        self.on_stop: Callable[[WriterClosed], None] | None = None
+        self.on_stop: Callable[[WriterClosed], object] | None = None
 
     def push(self, item: Frame) -> None:
         """Send or queue one item; counted as delivered when it is sent."""
@@ -134,21 +128,15 @@ class Writer:
         self._queue = None  # caught up: the next item may go straight out again
 
     async def _send_next(self, queue: deque[Frame]) -> None:
-        first = queue.popleft()
-        if isinstance(first, ControlFrame) or not queue or isinstance(queue[0], ControlFrame):
-            await self._sink.send(first)
-            self._count(first)
-            return
-        # A backlog of events: one array frame for this connection.
-        merged = list(events_in(first))
-        while queue and len(merged) < self._max_batch and not isinstance(queue[0], ControlFrame):
-            merged.extend(events_in(queue.popleft()))  # type: ignore[arg-type]
-        await self._sink.send_payload(batch_payload(merged))
-        # Bytes of the array: each event, its comma or bracket, one more bracket.
-        meter = self._meter
-        meter.delivered(merged[0].tenant_id, 1, merged[0].nbytes + 2)
-        for frame in merged[1:]:
-            meter.delivered(frame.tenant_id, 1, frame.nbytes + 1)
+        run = [queue.popleft()]
+        while queue and len(run) < self._max_batch:
+            run.append(queue.popleft())
+        if len(run) == 1:
+            await self._sink.send(run[0])
+        else:
+            await self._sink.send_many(run)
+        for item in run:
+            self._count(item)
 
     def _count(self, item: Frame) -> None:
         if isinstance(item, EventFrame):

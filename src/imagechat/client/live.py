@@ -21,8 +21,9 @@ from imagechat.client.rest import ImageChatClient
 
 log = logging.getLogger(__name__)
 
-# Closes that mean "don't come back": the server refused this connection as a whole.
-FINAL_CLOSE_CODES = frozenset({4001, 4003, 4400})
+# Closes that mean "don't come back": the server refused this connection as a whole (only
+# 4400, malformed beyond repair; refusals of a subscribe are per channel, as error frames).
+FINAL_CLOSE_CODES = frozenset({4400})
 
 
 @dataclass(frozen=True, slots=True)

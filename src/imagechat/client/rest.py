@@ -1,4 +1,4 @@
-"""Async REST calls against an imagechat server, one method per route of PROTOCOL.md."""
+"""Async REST calls against an imagechat server, one method per route of docs/api.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CORS that follows each tenant's origin allowlist, as PROTOCOL.md asks.
+"""CORS that follows each tenant's origin allowlist, as the API contract asks (docs/api.md).
 
 With a list, `Access-Control-Allow-Origin` names the request's origin only when it is listed,
 and a preflight from any other origin is refused (403 `origin_not_allowed`); with no list, and

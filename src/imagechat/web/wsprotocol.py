@@ -51,7 +51,7 @@ log = logging.getLogger("imagechat.ws")
 WIRE = "imagechat.wire"
 # A close frame the peer hasn't read (and answered) within this long: the connection is cut.
 CLOSE_DRAIN_SECONDS = 5.0
-# Over-size messages are "malformed beyond repair" (PROTOCOL.md): 4400, never 1009, whose
+# Over-size messages are "malformed beyond repair" (docs/live.md): 4400, never 1009, whose
 # clients would reconnect and send the same thing again.
 MALFORMED = 4400
 

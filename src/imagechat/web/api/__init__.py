@@ -1,4 +1,4 @@
-"""REST routes under /api/v1/{tenantId}, as PROTOCOL.md lists them."""
+"""REST routes under /api/v1/{tenantId}, as docs/api.md lists them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Live events as the wire contract (docs/api.md) shapes them, built from the models and encoded exactly once."""
+"""Live events as the wire contract (docs/api.md) shapes them, encoded exactly once."""
 
 from __future__ import annotations
 

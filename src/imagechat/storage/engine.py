@@ -28,7 +28,9 @@ def normalize_url(url: str) -> str:
 def create_engine(url: str) -> AsyncEngine:
     url = normalize_url(url)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # The hot reads and writes have their own pool (drivers.py); this one serves tenants,
+        # usage, upkeep and locks, so a few connections do.
+        return create_async_engine(url, pool_size=4, max_overflow=6, pool_pre_ping=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
     _configure_sqlite(engine)
     return engine

@@ -177,11 +177,9 @@ async def _create_tenant(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def _rotate_secret(args: argparse.Namespace) -> dict[str, object]:
-    from imagechat.storage.tenant_secrets import rotate_secret
-
     store = await _open(_database_url(args))
     try:
-        secret = await rotate_secret(store, args.tenant_id, args.secret)
+        secret = await store.rotate_secret(args.tenant_id, args.secret)
     finally:
         await store.close()
     return {"tenantId": args.tenant_id, "apiSecret": secret}

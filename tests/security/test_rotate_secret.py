@@ -15,7 +15,6 @@ from imagechat.domain import sso
 from imagechat.domain.errors import NotFound
 from imagechat.storage.store import Store
 from imagechat.storage.tenant_cache import TenantCache
-from imagechat.storage.tenant_secrets import rotate_secret
 from tests.live.server import LiveServer
 from tests.security.conftest import new_tenant
 from tests.security.test_configuration import run
@@ -65,15 +64,15 @@ async def test_rotation_in_the_serving_process_takes_effect_at_once(
     old = await _credentials(http, tenant.id, tenant.api_secret)
     assert await _refusals(http, tenant.id, old) == ["", "", ""]
     assert server.store is not None
-    new_secret = await rotate_secret(server.store, tenant.id)
+    new_secret = await server.store.rotate_secret(tenant.id)
     assert new_secret != tenant.api_secret and len(new_secret) >= 32
     assert await _refusals(http, tenant.id, old) == REFUSED
     fresh = await _credentials(http, tenant.id, new_secret)
     assert await _refusals(http, tenant.id, fresh) == ["", "", ""]
     with pytest.raises(NotFound):
-        await rotate_secret(server.store, "no-such-tenant")
+        await server.store.rotate_secret("no-such-tenant")
     with pytest.raises(NotFound):
-        await rotate_secret(server.store, "bad\x00id")
+        await server.store.rotate_secret("bad\x00id")
 
 
 async def test_cli_rotation_reaches_a_running_server_within_the_cache_lifetime(

@@ -7,7 +7,6 @@ cache is told at once on this node, and forgets on its own within seconds elsewh
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,13 +148,3 @@ class Moderation:
                         )
                     )
         self._cache.forget(tenant.id)
-
-    async def rotate_secret(self, tenant: Tenant) -> str:
-        """A new API secret: the old one, and every session signed with it, stop working."""
-        secret = secrets.token_urlsafe(32)
-        async with self._tx.write() as conn:
-            await conn.execute(
-                sa.update(tenants).where(tenants.c.id == tenant.id).values(api_secret=secret)
-            )
-        self._cache.forget(tenant.id)
-        return secret

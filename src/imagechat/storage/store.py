@@ -88,6 +88,9 @@ class Store:
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
         return await self.tenants.get(tenant_id)
 
+    async def rotate_secret(self, tenant_id: str, new_secret: str | None = None) -> str:
+        return await self.tenants.rotate_secret(tenant_id, new_secret)
+
     async def list_tenants(self) -> list[Tenant]:
         return await self.tenants.list()
 

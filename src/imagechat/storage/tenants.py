@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from imagechat.domain import validation
 from imagechat.domain.epochs import new_epoch
-from imagechat.domain.errors import Conflict, Invalid
+from imagechat.domain.errors import Conflict, Invalid, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.domain.times import now
 from imagechat.storage.tables import tenants
@@ -75,6 +75,27 @@ class Tenants:
         tenant = tenant_from(row) if row is not None else None
         self.cache.put(tenant_id, tenant)
         return tenant
+
+    async def rotate_secret(self, tenant_id: str, new_secret: str | None = None) -> str:
+        """Store a new API secret (generated unless given) and return it.
+
+        Every key of a tenant is its secret or derived from it (domain/keys.py), so this ends
+        every session token, SSO hash and X-API-Key made with the old one. This process
+        forgets the tenant at once; others within their cache's TTL.
+        """
+        try:
+            validation.tenant_id(tenant_id)
+        except Invalid:
+            raise NotFound(f"tenant {tenant_id!r} does not exist", "tenant_not_found") from None
+        secret = validation.api_secret(new_secret) if new_secret else secrets.token_urlsafe(32)
+        async with self._tx.write() as conn:
+            changed = await conn.execute(
+                sa.update(tenants).where(tenants.c.id == tenant_id).values(api_secret=secret)
+            )
+        if changed.rowcount != 1:
+            raise NotFound(f"tenant {tenant_id!r} does not exist", "tenant_not_found")
+        self.cache.forget(tenant_id)
+        return secret
 
     async def list(self) -> list[Tenant]:
         async with self._tx.engine.connect() as conn:

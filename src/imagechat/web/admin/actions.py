@@ -272,7 +272,7 @@ async def _settings(request: Request, console: session.Console, form: Form) -> R
 async def _rotate(request: Request, console: session.Console, form: Form) -> Response:
     moderation.may_administer(console.user)
     store = services(request).store
-    secret = await store.moderation.rotate_secret(console.tenant)
+    secret = await store.rotate_secret(console.tenant.id)
     tenant = await auth.load_tenant(store, console.tenant.id)
     # The console's own session was signed with the old secret: sign this person in again.
     token = session.new_token(tenant, console.user)

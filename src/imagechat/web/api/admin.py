@@ -230,7 +230,7 @@ async def change_settings(request: Request, tenant: CurrentTenant) -> dict[str, 
 @router.post("/secret", summary="Rotate the API secret (old sessions stop working)")
 async def rotate_secret(request: Request, tenant: CurrentTenant) -> dict[str, Any]:
     admin(request, tenant)
-    return {"apiSecret": await services(request).store.moderation.rotate_secret(tenant)}
+    return {"apiSecret": await services(request).store.rotate_secret(tenant.id)}
 
 
 @router.post(

@@ -9,9 +9,8 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -187,26 +186,6 @@ async def test_idempotency_records_are_purged_after_a_day(store: Store, tenant: 
     assert left == 0
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database with no schema at all, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    import asyncpg
-
-    server = request.getfixturevalue("postgres_database_url")
-    name = f"imagechat_migrate_{secrets.token_hex(4)}"
-    admin = sa.engine.make_url(server).set(drivername="postgresql")
-    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
-
-
 async def test_a_database_of_the_first_schema_is_migrated(empty_database: str) -> None:
     """0001 -> newest: chat counts filled, events named, deleted words blanked in the log."""
     engine = create_engine(empty_database)
@@ -277,9 +256,7 @@ async def test_a_database_of_the_first_schema_is_migrated(empty_database: str) -
     assert b"secret" not in b"".join(bytes(r.payload) for r in rows)
 
 
-async def test_requests_for_random_tenants_leave_memory_flat(
-    app_client: Any, backend: str
-) -> None:
+async def test_requests_for_random_tenants_leave_memory_flat(app_client: Any, backend: str) -> None:
     """Every request names its tenant: made-up ones are answered 404 and never pile up.
 
     Counted: memory allocated by imagechat's own code and still held (the framework keeps

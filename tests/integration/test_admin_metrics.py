@@ -28,6 +28,11 @@ async def test_metrics_answer_loopback_scrapers_with_write_latency_per_operation
         "imagechat_db_pool_in_use",
         'imagechat_write_seconds_count{operation="create_chat"} 1.0',
         "imagechat_events_published_total 1.0",
+        "imagechat_gap_repairs_total 0.0",
+        "imagechat_resets_total 0.0",
+        "imagechat_log_read_errors_total 0.0",
+        "imagechat_head_checks_total",
+        "imagechat_broker_up 1.0",
     ):
         assert name in text, name
     assert "delete_chat:" not in text  # one series per kind of write, not per chat

@@ -160,10 +160,6 @@ class EventBatch(Prepared):
 Events = EventFrame | EventBatch
 
 
-def events_in(item: Events) -> tuple[EventFrame, ...]:
-    return item.events if isinstance(item, EventBatch) else (item,)
-
-
 class ControlFrame(Prepared):
     """A frame that is not an event (subscribed, presence, pong, error); never batched.
 

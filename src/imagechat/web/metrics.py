@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,6 +58,44 @@ class _LiveCollector(Collector):
             checked_out = getattr(services.store.engine.pool, "checkedout", None)
             pool.add_metric([], float(checked_out()) if callable(checked_out) else 0.0)
         yield from (connections, subscriptions, channels, pool)
+        if services is not None:
+            yield from _repair_and_broker(services.live)
+
+
+def _repair_and_broker(live: Any) -> Iterator[Metric]:
+    """The live layer's own counts of repairs, resets and the broker's state."""
+    hub = live.hub
+    for name, documentation, value in (
+        (
+            "imagechat_gap_repairs",
+            "Reads of the event log that filled a gap or a lost tail",
+            hub.repairs,
+        ),
+        ("imagechat_resets", "Histories found gone: their viewers were told to reload", hub.resets),
+        (
+            "imagechat_log_read_errors",
+            "Failed reads of the event log (each retried)",
+            hub.read_errors,
+        ),
+        (
+            "imagechat_head_checks",
+            "Periodic checks of the watched channels' heads",
+            live.head_checks,
+        ),
+    ):
+        counter = CounterMetricFamily(name, documentation)
+        counter.add_metric([], value)
+        yield counter
+    up = GaugeMetricFamily("imagechat_broker_up", "1 while the broker is reachable, else 0")
+    up.add_metric([], 1.0 if live.health().ok else 0.0)
+    yield up
+    outbox = getattr(live.broker, "outbox", None)
+    if outbox is not None:
+        dropped = CounterMetricFamily(
+            "imagechat_outbox_dropped", "Events dropped from a full outbox (the log repairs them)"
+        )
+        dropped.add_metric([], outbox.dropped)
+        yield dropped
 
 
 class Metrics:

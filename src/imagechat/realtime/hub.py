@@ -184,13 +184,16 @@ class Hub:
             self.resets += 1
             channel.batch = []  # events of a broken history: everyone reloads instead
             feed = channel.feed
+            viewers = channel.viewers
+            presence = F.presence(channel.key[0], channel.key[1], viewers)  # once for all
             for connection, subscription in list(channel.subscribers.items()):
                 if not subscription.started:
                     continue  # its replay is being read: `start` compares its epoch
                 step = subscription.reset(feed.epoch or "", feed.last or 0)
                 self._apply(channel, connection, subscription, step)
-                subscription.viewers = -1
-                self._tell_presence(channel, connection, subscription)
+                # Every `subscribed` is followed by the count, a reset's too.
+                subscription.viewers = viewers
+                connection.writer.push(presence)
             return
         if step.send:
             for frame in step.send:

@@ -143,3 +143,26 @@ def _reader(log: dict[int, bytes]):  # type: ignore[no-untyped-def]
         return [log[n] for n in range(after + 1, upto + 1)]
 
     return read
+
+
+async def test_a_reset_tells_every_viewer_to_reload_then_the_count_encoded_once() -> None:
+    hub = Hub(_reader(log_of(NEW)), repair_grace=0)
+    pushed: list[Frame] = []
+    viewers = [Viewer() for _ in range(3)]
+    for viewer in viewers:
+        subscription = hub.join(viewer, ("t", "img"))  # type: ignore[arg-type]
+        hub.start(viewer, subscription, OLD, 4, True, [])  # type: ignore[arg-type]
+        original = viewer.push
+
+        def keep(item: Frame, original: object = original) -> None:
+            pushed.append(item)
+            original(item)  # type: ignore[operator]
+
+        viewer.push = keep  # type: ignore[method-assign]
+    hub.observe_head(("t", "img"), NEW, 0)  # a restore: the history is gone
+    for viewer in viewers:
+        assert [m["type"] for m in viewer.sent[-2:]] == ["subscribed", "presence"]
+        assert viewer.sent[-2]["recovered"] is False and viewer.sent[-2]["epoch"] == NEW
+        assert viewer.sent[-1]["viewers"] == 3
+    presence = [item for item in pushed if orjson.loads(item.data)["type"] == "presence"]
+    assert len(presence) == 3 and all(item is presence[0] for item in presence)

@@ -39,7 +39,6 @@ RECORDED_USERS_MAX = 10_000
 class Store:
     def __init__(self, engine: AsyncEngine, *, max_replay: int = 1000) -> None:
         self.engine = engine
-        self.sqlite = engine.dialect.name == "sqlite"
         self.max_replay = max_replay
         transactions = Transactions(engine)
         self._driver = _driver(engine)

@@ -57,7 +57,6 @@ def limit_user(request: Request, tenant: Tenant, user: User) -> None:
 
 
 Reader = Annotated[User | None, Depends(_reader)]
-Writer = Annotated[User, Depends(_writer)]
 TenantId = Annotated[str, Path()]
 
 

@@ -4,7 +4,9 @@ parallel on PostgreSQL; a write that fails halfway leaves nothing behind on eith
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
+from collections.abc import Generator
 
 import orjson
 import pytest
@@ -15,6 +17,7 @@ from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
 from imagechat.storage.drivers import SqliteDriver
 from imagechat.storage.sql_dialects import combined_inserts, prepared
+from imagechat.storage.steps import Query, one
 from imagechat.storage.store import Store
 
 ADA = User(id="g:ada", name="Ada", avatar_url=None, role="guest")
@@ -98,3 +101,29 @@ def test_inserts_go_together_in_one_postgresql_statement() -> None:
     locked = "SELECT 1 FROM chats c WHERE c.id = ? FOR UPDATE OF c"
     assert prepared(locked, "postgresql") == "SELECT 1 FROM chats c WHERE c.id = $1 FOR UPDATE OF c"
     assert prepared(locked, "sqlite") == "SELECT 1 FROM chats c WHERE c.id = ?"
+
+
+async def test_connections_in_use_count_a_transaction_while_it_runs(store: Store) -> None:
+    """What /metrics reports as imagechat_db_pool_in_use{pool="driver"}."""
+    driver = store._driver
+    gate = threading.Event()
+
+    def held() -> Generator[Query, object, object]:
+        if isinstance(driver, SqliteDriver):
+            yield from one("SELECT 1")
+            gate.wait(10)  # the reader thread holds its connection until the test lets go
+            return None
+        return (yield from one("SELECT pg_sleep(0.3)"))
+
+    assert store.connections_in_use()["driver"] == 0
+    running = asyncio.create_task(driver.read(held()))
+    busy = 0
+    for _ in range(500):
+        busy = store.connections_in_use()["driver"]
+        if busy:
+            break
+        await asyncio.sleep(0.01)
+    gate.set()
+    await running
+    assert busy == 1
+    assert store.connections_in_use() == {"driver": 0, "sqlalchemy": 0}

@@ -7,6 +7,7 @@ import contextlib
 import socket
 from typing import Any
 
+import httpx
 import uvicorn
 
 from imagechat.settings import Settings
@@ -46,6 +47,18 @@ class LiveServer:
     @property
     def live(self) -> Any:
         return self.app.state.services.live
+
+    async def metrics(self) -> dict[str, float]:
+        """GET /metrics (from loopback): each unlabelled sample by name, labelled ones by line."""
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(self.url + "/metrics")
+        answer.raise_for_status()
+        samples: dict[str, float] = {}
+        for line in answer.text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
 
     async def start(self) -> None:
         if self.store is None:

@@ -168,6 +168,11 @@ async def test_bursts_arrive_as_batch_frames_and_a_lone_event_at_once(sqlite_url
         # on a loaded machine they spread beyond the batching window (the first run of this
         # bound, < 30, failed on a machine at load 9 before and after the transport changes).
         assert client.stats.frames - frames_before < 60
+        metrics = await server.metrics()
+        assert metrics["imagechat_batch_frames_total"] >= client.stats.batches
+        assert metrics["imagechat_deliveries_total"] == 61.0  # one viewer, 61 events
+        assert metrics["imagechat_delivered_bytes_total"] > 61 * 100
+        assert metrics["imagechat_slow_consumer_closes_total"] == 0.0
     finally:
         await server.close()
 

@@ -112,6 +112,9 @@ async def test_slow_consumer_is_closed_with_4008_and_others_stay_on_time(
                     await asyncio.wait_for(stalled.recv(), 5)
             except websockets.ConnectionClosed as closed:
                 assert closed.rcvd is not None and closed.rcvd.code == 4008
+            metrics = await server.metrics()
+            assert metrics["imagechat_slow_consumer_closes_total"] == 1.0
+            assert metrics["imagechat_connections"] == 1.0
     finally:
         await server.close()
 

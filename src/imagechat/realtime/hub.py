@@ -109,6 +109,7 @@ class Hub:
         self.repairs = 0  # reads of the log that filled a gap or a lost tail
         self.read_errors = 0  # failed reads of the log (retried)
         self.resets = 0  # histories found gone: viewers were told to reload
+        self.batch_frames = 0  # array frames built for several events (each shared by all)
 
     # --- membership -------------------------------------------------------------------------
 
@@ -223,7 +224,11 @@ class Hub:
         events, channel.batch = channel.batch, []
         if not events:
             return
-        shared: F.Events = events[0] if len(events) == 1 else F.EventBatch.of(events)
+        if len(events) == 1:
+            shared: F.Events = events[0]
+        else:
+            shared = F.EventBatch.of(events)
+            self.batch_frames += 1
         first, last = events[0].offset, events[-1].offset
         sent = 0
         for connection, subscription in channel.subscribers.items():

@@ -10,9 +10,16 @@ from imagechat.domain.usage import UsageDelta
 
 
 class UsageMeter:
-    """Counts deliveries and bytes per tenant and the peak of concurrent connections."""
+    """Counts deliveries and bytes per tenant and the peak of concurrent connections.
+
+    Beside the per-tenant counts it flushes, it keeps this process's running totals for
+    `/metrics`: deliveries, their bytes, and connections closed for reading too slowly (4008).
+    """
 
     def __init__(self) -> None:
+        self.total_deliveries = 0
+        self.total_bytes = 0
+        self.slow_closes = 0
         self.day: date = utc_day()
         self._messages: defaultdict[str, int] = defaultdict(int)
         self._bytes: defaultdict[str, int] = defaultdict(int)
@@ -23,6 +30,12 @@ class UsageMeter:
     def delivered(self, tenant_id: str, messages: int, nbytes: int) -> None:
         self._messages[tenant_id] += messages
         self._bytes[tenant_id] += nbytes
+        self.total_deliveries += messages
+        self.total_bytes += nbytes
+
+    def slow_close(self) -> None:
+        """A connection was closed with 4008: it did not read what it was sent."""
+        self.slow_closes += 1
 
     def connection_opened(self, tenant_id: str) -> None:
         count = self._connections[tenant_id] + 1

@@ -101,6 +101,8 @@ class Writer:
         if self.closed is not None:
             return
         self.closed = WriterClosed(code, reason)
+        if code == SLOW_CONSUMER:
+            self._meter.slow_close()
         self._queue = None
         if self._drain is not None:
             # It may be stuck in a send to a peer that stopped reading: don't wait for it.

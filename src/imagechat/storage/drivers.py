@@ -42,6 +42,9 @@ class Driver(Protocol):
 
     async def close(self) -> None: ...
 
+    def in_use(self) -> int:
+        """Connections busy with a transaction right now."""
+
 
 # --- SQLite -------------------------------------------------------------------------------------
 
@@ -92,12 +95,22 @@ class SqliteDriver:
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="imagechat-reader")
         self._reader_connections: list[sqlite3.Connection] = []
         self._local = threading.local()
+        self._reader_count = readers
+        self._reading = 0  # reads in flight, counted on the event loop
+        self._writing = 0  # writes handed to the writer thread and not answered yet
+
+    def in_use(self) -> int:
+        return min(self._reading, self._reader_count) + (1 if self._writing else 0)
 
     # --- reads ----------------------------------------------------------------------------
 
     async def read(self, steps: Steps[T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._read, steps)
+        self._reading += 1
+        try:
+            return await loop.run_in_executor(self._readers, self._read, steps)
+        finally:
+            self._reading -= 1
 
     def _read(self, steps: Steps[T]) -> T:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -119,7 +132,11 @@ class SqliteDriver:
             self._writer = threading.Thread(target=self._work, name="imagechat-writer", daemon=True)
             self._writer.start()
         self._jobs.put(_Job(steps, loop, future))
-        return await future
+        self._writing += 1
+        try:
+            return await future
+        finally:
+            self._writing -= 1
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -227,6 +244,10 @@ class PostgresDriver:
         self._max_size = max_size
         self._pool: Any = None
         self._opening = asyncio.Lock()
+
+    def in_use(self) -> int:
+        pool = self._pool
+        return 0 if pool is None else int(pool.get_size() - pool.get_idle_size())
 
     async def write(self, steps: Steps[T]) -> T:
         pool = await self._open()

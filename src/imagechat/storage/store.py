@@ -65,6 +65,15 @@ class Store:
     async def migrate(self) -> None:
         await migrate(self.engine)
 
+    def connections_in_use(self) -> dict[str, int]:
+        """Database connections busy right now, per pool: the driver's (event log, snapshots,
+        writes) and SQLAlchemy's (tenants, usage, bans and settings)."""
+        checked_out = getattr(self.engine.pool, "checkedout", None)
+        return {
+            "driver": self._driver.in_use(),
+            "sqlalchemy": int(checked_out()) if callable(checked_out) else 0,
+        }
+
     async def close(self) -> None:
         await self._driver.close()
         await self.engine.dispose()

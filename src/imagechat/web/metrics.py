@@ -46,7 +46,9 @@ class _LiveCollector(Collector):
         )
         pool = GaugeMetricFamily(
             "imagechat_db_pool_in_use",
-            "Database connections checked out of the SQLAlchemy pool (tenants, usage, settings)",
+            "Database connections busy right now, per pool: driver (event log, snapshots, "
+            "writes) and sqlalchemy (tenants, usage, bans, settings)",
+            labels=["pool"],
         )
         if services is not None:
             live = services.live
@@ -55,11 +57,43 @@ class _LiveCollector(Collector):
                 [], sum(len(connection.subscriptions) for connection in live.connections)
             )
             channels.add_metric([], len(live.hub.channels))
-            checked_out = getattr(services.store.engine.pool, "checkedout", None)
-            pool.add_metric([], float(checked_out()) if callable(checked_out) else 0.0)
+            for name, busy in services.store.connections_in_use().items():
+                pool.add_metric([name], busy)
         yield from (connections, subscriptions, channels, pool)
         if services is not None:
+            yield from _deliveries(services.live)
             yield from _repair_and_broker(services.live)
+
+
+def _deliveries(live: Any) -> Iterator[Metric]:
+    """What this node sent its viewers: events, bytes, shared batch frames and 4008 closes."""
+    meter, hub = live.meter, live.hub
+    for name, documentation, value in (
+        (
+            "imagechat_deliveries",
+            "Events delivered to viewers (one per event per viewer, replays included)",
+            meter.total_deliveries,
+        ),
+        (
+            "imagechat_delivered_bytes",
+            "Bytes of the events delivered to viewers: their JSON before compression, "
+            "as pubSubBandwidth counts them",
+            meter.total_bytes,
+        ),
+        (
+            "imagechat_batch_frames",
+            "Array frames built for several events of one channel, each shared by its viewers",
+            hub.batch_frames,
+        ),
+        (
+            "imagechat_slow_consumer_closes",
+            "Connections closed with 4008 because they did not read what they were sent",
+            meter.slow_closes,
+        ),
+    ):
+        counter = CounterMetricFamily(name, documentation)
+        counter.add_metric([], value)
+        yield counter
 
 
 def _repair_and_broker(live: Any) -> Iterator[Metric]:

@@ -9,11 +9,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# The last moment written and its text: a write names its one moment several times (chat,
+# comment, event, answer). A tuple is swapped whole, so threads may share it.
+_last_written: tuple[datetime | None, str] = (None, "")
+
+
 def to_rfc3339(moment: datetime) -> str:
     """`2026-11-26T10:00:00.000Z` for any aware or naive-UTC datetime."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _last_written
+    last = _last_written
+    if last[0] is moment:
+        return last[1]
+    utc = moment if moment.tzinfo is None or moment.tzinfo is UTC else moment.astimezone(UTC)
+    # isoformat (in C) pads the year to four digits and cuts to milliseconds, as we want.
+    text = utc.isoformat(timespec="milliseconds")[:23] + "Z"
+    _last_written = (moment, text)
+    return text
 
 
 def utc_day(moment: datetime | None = None) -> date:

@@ -69,7 +69,7 @@ def _drive_sqlite(db: sqlite3.Connection, steps: Steps[T]) -> T:
             except StopIteration as done:
                 result: T = done.value
                 return result
-            args = tuple(for_sqlite(value) for value in query.args)
+            args = tuple(map(for_sqlite, query.args))
             try:
                 cursor = db.execute(prepared(query.sql, "sqlite"), args)
             except sqlite3.IntegrityError as error:

@@ -31,6 +31,7 @@ from imagechat.web.limits import BodyLimit
 from imagechat.web.metrics import Metrics, metrics_endpoint
 from imagechat.web.ratelimit import limiter_for
 from imagechat.web.services import Services, services
+from imagechat.web.write_lane import WriteLane
 from imagechat.web.ws import LiveSocketEntry
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def create_app(
         return body
 
     _document_error_shape(app)
+    app.add_middleware(WriteLane, routes=api.WRITE_LANE)  # innermost of ours
     app.add_middleware(BodyLimit, max_bytes=limits.MAX_REQUEST_BYTES)
     # Outside BodyLimit, so that browsers may read its 413 too.
     app.add_middleware(TenantCors)

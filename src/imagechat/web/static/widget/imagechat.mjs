@@ -653,6 +653,9 @@ var ApiError = class extends Error {
     this.code = info.code ?? "error";
   }
 };
+function isReadOnlyRefusal(err) {
+  return err instanceof ApiError && err.status === 403 && (err.code === "read_only" || err.code === "readonly");
+}
 var _Api = class _Api {
   /** @param {string} server @param {string} tenantId */
   static for(server, tenantId) {
@@ -1204,6 +1207,8 @@ var ChannelStore = class {
     this.awaitingReplay = false;
     this.failedRecoveries = 0;
     this.viewers = 0;
+    this.readOnly = false;
+    this.readOnlyChanges = 0;
   }
   // --- reading the channel ---------------------------------------------------------------------
   /**
@@ -1235,6 +1240,7 @@ var ChannelStore = class {
     this.loaded = true;
     this.awaitingReplay = false;
     this.events.emit("chats");
+    this.changeReadOnly(snapshot.readOnly === true);
     return true;
   }
   /**
@@ -1313,6 +1319,10 @@ var ChannelStore = class {
       return "resubscribe";
     }
     this.offset = event.offset;
+    if (event.type === "image-updated") {
+      if (typeof event.readOnly === "boolean") this.changeReadOnly(event.readOnly);
+      return null;
+    }
     if (event.broadcastId && this.isOwn(event.broadcastId)) return null;
     switch (event.type) {
       case "new-image-chat":
@@ -1337,6 +1347,29 @@ var ChannelStore = class {
     if (this.live === live) return;
     this.live = live;
     this.events.emit("status");
+  }
+  /**
+   * The server's word on whether writes are refused here (a snapshot or an event).
+   * @param {boolean} readOnly
+   */
+  changeReadOnly(readOnly) {
+    this.readOnlyChanges += 1;
+    this.setReadOnly(readOnly);
+  }
+  /**
+   * A write sent when `readOnlyChanges` was `seen` was refused because writes are closed here:
+   * read-only until the server says otherwise. When a snapshot or event came meanwhile, it is
+   * newer than the refusal and stands.
+   * @param {number} seen
+   */
+  writeRefused(seen) {
+    if (seen === this.readOnlyChanges) this.setReadOnly(true);
+  }
+  /** @param {boolean} readOnly */
+  setReadOnly(readOnly) {
+    if (this.readOnly === readOnly) return;
+    this.readOnly = readOnly;
+    this.events.emit("readonly", readOnly);
   }
   /** The transport dropped: events may be missed until the next subscribe answers. */
   disconnected() {
@@ -1586,6 +1619,10 @@ var _Channel = class _Channel {
   get viewers() {
     return this.store.viewers;
   }
+  /** Whether the server refuses writes here except from moderators and admins. */
+  get readOnly() {
+    return this.store.readOnly;
+  }
   get epoch() {
     return this.store.epoch;
   }
@@ -1741,6 +1778,23 @@ var _Channel = class _Channel {
     const answer = await this.api.read(`/chats/${encodeURIComponent(chatId)}`, this.identity);
     this.store.setThread(chatId, answer);
   }
+  /**
+   * A write of this channel. A refusal because writes are closed here makes the channel
+   * read-only at once: the server said so, before any event might.
+   * @param {string} method
+   * @param {string} path
+   * @param {Identity} identity
+   * @param {unknown} [body]
+   */
+  async write(method, path, identity, body) {
+    const seen = this.store.readOnlyChanges;
+    try {
+      return await this.api.write(method, path, identity, body);
+    } catch (err) {
+      if (isReadOnlyRefusal(err)) this.store.writeRefused(seen);
+      throw err;
+    }
+  }
   /** @param {Identity} identity @returns {import("./types.js").User} who is writing */
   author(identity) {
     return this.api.user ?? {
@@ -1783,7 +1837,7 @@ var _Channel = class _Channel {
       }
     );
     try {
-      const answer = await this.api.write("POST", "/chats", input.identity, {
+      const answer = await this.write("POST", "/chats", input.identity, {
         urlId: this.urlId,
         x: input.x,
         y: input.y,
@@ -1813,7 +1867,7 @@ var _Channel = class _Channel {
       editedAt: null
     });
     try {
-      const answer = await this.api.write(
+      const answer = await this.write(
         "POST",
         `/chats/${encodeURIComponent(chatId)}/comments`,
         identity,
@@ -1837,7 +1891,7 @@ var _Channel = class _Channel {
   async ownWrite(method, pathOf, identity, bodyOf) {
     const broadcastId = newBroadcastId();
     try {
-      return await this.api.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
+      return await this.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
     } catch (err) {
       forgetBroadcastId(broadcastId);
       throw err;

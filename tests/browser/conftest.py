@@ -181,6 +181,18 @@ class ServerProcess:
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
+    def lock_image(self, url_id: str, read_only: bool = True) -> None:
+        """Locks (or unlocks) an image through the admin API, with the demo tenant's secret."""
+        assert httpx is not None
+        answer = httpx.post(
+            self.api("/admin/images/read-only"),
+            json={"urlId": url_id, "readOnly": read_only, "broadcastId": str(uuid.uuid4())},
+            headers={"X-API-Key": self.demo_api_secret()},
+            timeout=5.0,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["readOnly"] is read_only
+
     def chats(self, url_id: str) -> list[dict[str, Any]]:
         assert httpx is not None
         answer = httpx.get(self.api("/chats"), params={"urlId": url_id}, timeout=5.0)

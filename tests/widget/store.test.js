@@ -148,3 +148,82 @@ test("a comment hidden by a moderator leaves an open thread and comes back in it
   assert.deepEqual(store.comments.get("c").map((c) => c.id), ["m1", "m2", "m3"]);
   assert.equal(store.chats.get("c").version, 4);
 });
+
+test("the snapshot says whether writes are closed here, and each snapshot says it again", () => {
+  const store = new ChannelStore("img");
+  const seen = [];
+  store.events.listen((type, detail) => type === "readonly" && seen.push(detail));
+  assert.equal(store.readOnly, false);
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [], readOnly: true });
+  assert.equal(store.readOnly, true);
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [], readOnly: true });
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [] }); // a server without the field
+  assert.equal(store.readOnly, false);
+  assert.deepEqual(seen, [true, false], "a change is emitted once, only when it changes");
+});
+
+test("image-updated locks and unlocks in offset order, whoever sent it", () => {
+  const store = new ChannelStore("img", { isOwn: (id) => id === "mine" });
+  const seen = [];
+  store.events.listen((type, detail) => type === "readonly" && seen.push(detail));
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [], readOnly: false });
+  const base = { type: "image-updated", tenantId: "t", urlId: "img", epoch: "00000001.a" };
+  assert.equal(store.receive({ ...base, offset: 1, broadcastId: "admin", readOnly: true }), null);
+  assert.equal(store.readOnly, true);
+  // A broadcastId of this page does not make it an echo already applied: a lock has no answer.
+  store.receive({ ...base, offset: 2, broadcastId: "mine", readOnly: false });
+  assert.equal(store.readOnly, false);
+  store.receive({ ...base, offset: 3, broadcastId: "admin", readOnly: true });
+  assert.deepEqual(seen, [true, false, true]);
+  assert.equal(store.offset, 3);
+  // Without a boolean it says nothing, but still takes its place in the order.
+  store.receive({ ...base, offset: 4, broadcastId: "admin" });
+  assert.equal(store.readOnly, true);
+  assert.equal(store.offset, 4);
+});
+
+test("an old, repeated, out-of-order or older-epoch image-updated is not applied", () => {
+  const store = new ChannelStore("img");
+  store.applySnapshot({ epoch: "00000002.b", offset: 5, chats: [], readOnly: true });
+  const base = { type: "image-updated", tenantId: "t", urlId: "img", broadcastId: "admin" };
+  // Already part of the snapshot.
+  assert.equal(store.receive({ ...base, epoch: "00000002.b", offset: 5, readOnly: false }), null);
+  // From the history before the current one.
+  assert.equal(store.receive({ ...base, epoch: "00000001.a", offset: 9, readOnly: false }), null);
+  assert.equal(store.readOnly, true);
+  // Past a hole: the replay brings it in its place, nothing is applied meanwhile.
+  assert.equal(
+    store.receive({ ...base, epoch: "00000002.b", offset: 7, readOnly: false }),
+    "resubscribe",
+  );
+  assert.equal(store.readOnly, true);
+  const replay = {
+    type: "subscribed",
+    epoch: "00000002.b",
+    offset: 7,
+    events: [
+      { ...base, epoch: "00000002.b", offset: 6, readOnly: false },
+      { ...base, epoch: "00000002.b", offset: 7, readOnly: true },
+    ],
+  };
+  assert.equal(store.receive(replay), "live");
+  assert.equal(store.readOnly, true, "the later of the two stands");
+  assert.equal(store.offset, 7);
+});
+
+test("a refused write makes the store read-only, unless the server spoke since it was sent", () => {
+  const store = new ChannelStore("img");
+  store.applySnapshot({ epoch: "00000001.a", offset: 0, chats: [], readOnly: false });
+  const base = { type: "image-updated", tenantId: "t", urlId: "img", epoch: "00000001.a" };
+  let sent = store.readOnlyChanges;
+  store.writeRefused(sent);
+  assert.equal(store.readOnly, true);
+
+  store.receive({ ...base, offset: 1, broadcastId: "admin", readOnly: false });
+  sent = store.readOnlyChanges;
+  // Locked and unlocked again while the write was on its way: its refusal is older news.
+  store.receive({ ...base, offset: 2, broadcastId: "admin", readOnly: true });
+  store.receive({ ...base, offset: 3, broadcastId: "admin", readOnly: false });
+  store.writeRefused(sent);
+  assert.equal(store.readOnly, false);
+});

@@ -18,6 +18,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Whether a write was refused because writes are closed where it went: the image is locked
+ * (`read_only`) or the whole site is read-only (`readonly`).
+ * @param {unknown} err
+ */
+export function isReadOnlyRefusal(err) {
+  return (
+    err instanceof ApiError &&
+    err.status === 403 &&
+    (err.code === "read_only" || err.code === "readonly")
+  );
+}
+
 /** REST access and the session token of one (server, tenant); shared by widgets of a page. */
 export class Api {
   /** @type {Map<string, Api>} */

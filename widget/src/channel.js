@@ -3,7 +3,7 @@
  * live connection (or the polling fallback), and the writes. Several widgets showing the same
  * image on one page share one Channel (and one subscription).
  */
-import { Api, ApiError } from "./api.js";
+import { Api, ApiError, isReadOnlyRefusal } from "./api.js";
 import { forgetBroadcastId, newBroadcastId, ownBroadcastIds } from "./broadcast-ids.js";
 import { LiveConnection, channelKey } from "./connection.js";
 import { browserOffline } from "./network.js";
@@ -73,6 +73,10 @@ export class Channel {
   }
   get viewers() {
     return this.store.viewers;
+  }
+  /** Whether the server refuses writes here except from moderators and admins. */
+  get readOnly() {
+    return this.store.readOnly;
   }
   get epoch() {
     return this.store.epoch;
@@ -255,6 +259,24 @@ export class Channel {
     this.store.setThread(chatId, answer);
   }
 
+  /**
+   * A write of this channel. A refusal because writes are closed here makes the channel
+   * read-only at once: the server said so, before any event might.
+   * @param {string} method
+   * @param {string} path
+   * @param {Identity} identity
+   * @param {unknown} [body]
+   */
+  async write(method, path, identity, body) {
+    const seen = this.store.readOnlyChanges;
+    try {
+      return await this.api.write(method, path, identity, body);
+    } catch (err) {
+      if (isReadOnlyRefusal(err)) this.store.writeRefused(seen);
+      throw err;
+    }
+  }
+
   /** @param {Identity} identity @returns {import("./types.js").User} who is writing */
   author(identity) {
     return (
@@ -300,7 +322,7 @@ export class Channel {
       },
     );
     try {
-      const answer = await this.api.write("POST", "/chats", input.identity, {
+      const answer = await this.write("POST", "/chats", input.identity, {
         urlId: this.urlId,
         x: input.x,
         y: input.y,
@@ -332,7 +354,7 @@ export class Channel {
       editedAt: null,
     });
     try {
-      const answer = await this.api.write(
+      const answer = await this.write(
         "POST",
         `/chats/${encodeURIComponent(chatId)}/comments`,
         identity,
@@ -357,7 +379,7 @@ export class Channel {
   async ownWrite(method, pathOf, identity, bodyOf) {
     const broadcastId = newBroadcastId();
     try {
-      return await this.api.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
+      return await this.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
     } catch (err) {
       forgetBroadcastId(broadcastId);
       throw err;

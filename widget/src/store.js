@@ -6,7 +6,8 @@
  *
  * Emits: "chats" (any marker change), "thread" (comments of a chat changed; detail chatId),
  * "replaced" ({tempId, chat}), "deleted" ({chatId, byOthers}), "announce" ({key, name, body}),
- * "presence" (viewers), "status".
+ * "presence" (viewers), "status", "readonly" (the server began or stopped refusing writes here:
+ * see `readOnly`).
  */
 import { isOlderEpoch, isOtherEpoch } from "./epoch.js";
 import { Emitter } from "./util.js";
@@ -49,6 +50,13 @@ export class ChannelStore {
     /** `recovered: false` answers in a row, so the caller can slow down its reloads. */
     this.failedRecoveries = 0;
     this.viewers = 0;
+    /**
+     * Whether the server takes writes here from moderators and admins only (the site is
+     * read-only, or the image is locked): the snapshot's `readOnly`, then `image-updated` events.
+     */
+    this.readOnly = false;
+    /** Snapshots and `image-updated` events applied, so a late refusal cannot undo a newer one. */
+    this.readOnlyChanges = 0;
   }
 
   // --- reading the channel ---------------------------------------------------------------------
@@ -84,6 +92,7 @@ export class ChannelStore {
     this.loaded = true;
     this.awaitingReplay = false;
     this.events.emit("chats");
+    this.changeReadOnly(snapshot.readOnly === true);
     return true;
   }
 
@@ -172,6 +181,11 @@ export class ChannelStore {
       return "resubscribe";
     }
     this.offset = event.offset;
+    // A lock is never applied from a REST answer of this page: it counts whoever caused it.
+    if (event.type === "image-updated") {
+      if (typeof event.readOnly === "boolean") this.changeReadOnly(event.readOnly);
+      return null;
+    }
     // Our own write: already applied from its REST answer (or about to be).
     if (event.broadcastId && this.isOwn(event.broadcastId)) return null;
     switch (event.type) {
@@ -198,6 +212,32 @@ export class ChannelStore {
     if (this.live === live) return;
     this.live = live;
     this.events.emit("status");
+  }
+
+  /**
+   * The server's word on whether writes are refused here (a snapshot or an event).
+   * @param {boolean} readOnly
+   */
+  changeReadOnly(readOnly) {
+    this.readOnlyChanges += 1;
+    this.setReadOnly(readOnly);
+  }
+
+  /**
+   * A write sent when `readOnlyChanges` was `seen` was refused because writes are closed here:
+   * read-only until the server says otherwise. When a snapshot or event came meanwhile, it is
+   * newer than the refusal and stands.
+   * @param {number} seen
+   */
+  writeRefused(seen) {
+    if (seen === this.readOnlyChanges) this.setReadOnly(true);
+  }
+
+  /** @param {boolean} readOnly */
+  setReadOnly(readOnly) {
+    if (this.readOnly === readOnly) return;
+    this.readOnly = readOnly;
+    this.events.emit("readonly", readOnly);
   }
 
   /** The transport dropped: events may be missed until the next subscribe answers. */

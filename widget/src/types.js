@@ -9,7 +9,8 @@
  *   editedAt: string | null, pending?: boolean}} Comment
  * @typedef {{userDataJSONBase64: string, verificationHash: string, timestamp: number}} SsoData
  * @typedef {{sso?: SsoData, guestName?: string}} Identity
- * @typedef {{urlId?: string, epoch: string | null, offset: number, chats: Chat[]}} Snapshot
+ * @typedef {{urlId?: string, epoch: string | null, offset: number, chats: Chat[],
+ *   readOnly?: boolean}} Snapshot
  * @typedef {{
  *   server: string, tenantId: string, urlId: string, urlIdExplicit: boolean,
  *   chatSquarePercentage: number, locale?: string, hasDarkBackground: boolean | "auto",

@@ -2,7 +2,7 @@
  * One image's overlay: the markers layer, the banners and notices, and the wiring between the
  * page, the image's channel and the two floating windows (composer and thread).
  */
-import { ApiError } from "./api.js";
+import { ApiError, isReadOnlyRefusal } from "./api.js";
 import { Channel } from "./channel.js";
 import { el, setChildren } from "./dom.js";
 import { resolveLocale, translate } from "./i18n/index.js";
@@ -18,6 +18,7 @@ import { ThreadView } from "./views/thread.js";
 
 /** @typedef {import("./types.js").Chat} Chat */
 /** @typedef {import("./types.js").Identity} Identity */
+/** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").WidgetConfig} WidgetConfig */
 
 /** The fragment that opens a thread: `#imagechat=<chatId>`. */
@@ -34,6 +35,14 @@ function resolveImage(target) {
   const img = node && node.querySelector ? node.querySelector("img") : null;
   if (!img) throw new TypeError("ImageChat: target must be an <img> or contain one");
   return /** @type {HTMLImageElement} */ (img);
+}
+
+/**
+ * Moderators and admins: they write where others may not (a locked image, a read-only site).
+ * @param {User | null} user
+ */
+function isStaff(user) {
+  return Boolean(user && (user.role === "moderator" || user.role === "admin"));
 }
 
 /**
@@ -100,6 +109,7 @@ export class Widget {
     this.notice = dom.notice;
     this.presence = dom.presence;
     this.delayed = dom.delayed;
+    this.readOnlyNote = dom.readOnlyNote;
     this.pills = dom.pills;
     this.live = dom.live;
     /** @type {MediaQueryList | null} */
@@ -153,7 +163,7 @@ export class Widget {
     const surface = el("div", {
       class: "imagechat-surface",
       role: "group",
-      tabindex: this.config.readonly ? null : "0",
+      tabindex: this.isReadOnly() ? null : "0",
       "aria-label": this.t("surfaceLabel"),
     });
     const surfaceHint = el("span", {
@@ -166,12 +176,24 @@ export class Widget {
     const notice = el("div", { class: "imagechat-notice", role: "alert", hidden: true });
     const presence = el("div", { class: "imagechat-presence", "aria-hidden": "true", hidden: true });
     const delayed = el("div", { class: "imagechat-delayed", role: "status", hidden: true });
-    const pills = el("div", { class: "imagechat-pills" }, [delayed, presence]);
+    const readOnlyNote = el("div", { class: "imagechat-readonly", role: "status", hidden: true });
+    const pills = el("div", { class: "imagechat-pills" }, [readOnlyNote, delayed, presence]);
     const stack = el("div", { class: "imagechat-stack" }, [notice, pills]);
     const live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
     root.append(surface, banner, stack, live);
     this.insertionPoint().insertAdjacentElement("afterend", root);
-    return { root, surface, surfaceHint, banner, notice, presence, delayed, pills, live };
+    return {
+      root,
+      surface,
+      surfaceHint,
+      banner,
+      notice,
+      presence,
+      delayed,
+      readOnlyNote,
+      pills,
+      live,
+    };
   }
 
   /** After <picture> wrappers and outside links, so a click never follows the link. */
@@ -289,13 +311,11 @@ export class Widget {
         this.renderConnectionState();
         this.renderPresence();
       }),
-      channel.api.changes.listen(() => {
-        this.thread.render();
-        this.renderMarkers();
-      }),
+      // Who writes changed: a moderator's session may write where others may not.
+      channel.api.changes.listen(() => this.renderReadOnly()),
     ];
     this.detachChannel = () => detach.forEach((fn) => fn());
-    this.renderMarkers();
+    this.renderReadOnly();
     this.renderConnectionState();
     this.renderPresence();
     this.openDeepLink();
@@ -394,6 +414,9 @@ export class Widget {
         this.renderConnectionState();
         this.renderPresence();
         break;
+      case "readonly":
+        this.renderReadOnly();
+        break;
       default:
         break;
     }
@@ -418,14 +441,28 @@ export class Widget {
   }
 
   /**
+   * Whether this visitor may not write here: the page asked so (`readonly`), or the server
+   * closed writes to all but moderators and admins.
+   */
+  isReadOnly() {
+    return this.config.readonly || this.writesClosedByServer();
+  }
+
+  /** The server refuses this visitor's writes here: the image is locked, or the site read-only. */
+  writesClosedByServer() {
+    const channel = this.channel;
+    return Boolean(channel && channel.readOnly && !isStaff(channel.api.user));
+  }
+
+  /**
    * Whether the current user may move, resolve and delete this chat: its author, moderators
    * and admins (the server checks again).
    * @param {Chat} chat
    */
   canMove(chat) {
     const user = this.channel?.api.user;
-    if (!user || this.config.readonly || chat.pending) return false;
-    return user.id === chat.author?.id || user.role === "moderator" || user.role === "admin";
+    if (!user || this.isReadOnly() || chat.pending) return false;
+    return user.id === chat.author?.id || isStaff(user);
   }
 
   /**
@@ -510,7 +547,7 @@ export class Widget {
       this.thread.close(false);
       return;
     }
-    if (this.config.readonly || !this.channel) return;
+    if (this.isReadOnly() || !this.channel) return;
     this.cancelPlacing();
     const spot = this.percentAt(event.clientX, event.clientY);
     if (spot) this.composer.open(spot.x, spot.y);
@@ -522,7 +559,7 @@ export class Widget {
    * @param {KeyboardEvent} event
    */
   onSurfaceKey(event) {
-    if (event.target !== this.surface || this.config.readonly || !this.channel) return;
+    if (event.target !== this.surface || this.isReadOnly() || !this.channel) return;
     if (this.placing) {
       const step = arrowStep(event);
       if (step) {
@@ -631,6 +668,7 @@ export class Widget {
 
   /** @param {unknown} err */
   errorText(err) {
+    if (isReadOnlyRefusal(err)) return this.t("readOnlyNotice");
     if (err instanceof ApiError) {
       if (err.code === "network") return this.t("networkError");
       if (err.code === "timeout") return this.t("timeoutError");
@@ -640,7 +678,6 @@ export class Widget {
     }
     return this.t("genericError", { status: String(err) });
   }
-
 
   // --- banners and announcements -------------------------------------------------------------
 
@@ -696,6 +733,30 @@ export class Widget {
     this.banner.textContent = text;
     this.banner.hidden = !text;
     this.root.classList.toggle("imagechat--offline", Boolean(text));
+  }
+
+  /**
+   * Follows whether this visitor may write, live: while not, new markers cannot be placed, an
+   * open composer closes (or, holding typed text, keeps it and refuses to send), writing controls
+   * leave the thread, and a pill says so when the server closed writes. All of it comes back when
+   * writes open again.
+   */
+  renderReadOnly() {
+    if (this.destroyed) return;
+    const readOnly = this.isReadOnly();
+    if (readOnly) {
+      this.surface.removeAttribute("tabindex");
+      this.cancelPlacing();
+    } else {
+      this.surface.setAttribute("tabindex", "0");
+    }
+    this.root.classList.toggle("imagechat--readonly", readOnly);
+    this.composer.followReadOnly();
+    const closed = this.writesClosedByServer();
+    this.readOnlyNote.hidden = !closed;
+    this.readOnlyNote.textContent = closed ? this.t("readOnlyNotice") : "";
+    this.renderMarkers();
+    this.thread.render();
   }
 
   /** "N viewing": from the server's presence, only while the socket is live. */
@@ -759,19 +820,11 @@ export class Widget {
     if (this.config.sso && this.channel) this.channel.readIdentity = this.identity;
     this.surface.setAttribute("aria-label", this.t("surfaceLabel"));
     this.surfaceHint.textContent = this.t("surfaceKeyboardHint");
-    if (this.config.readonly) {
-      this.surface.removeAttribute("tabindex");
-      this.composer.close(false);
-      this.cancelPlacing();
-    } else {
-      this.surface.setAttribute("tabindex", "0");
-    }
     this.applyTheme();
     this.layout();
-    this.renderMarkers();
+    this.renderReadOnly();
     this.renderPresence();
     this.renderConnectionState();
-    this.thread.render();
   }
 
   destroy() {

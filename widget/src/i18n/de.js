@@ -45,6 +45,7 @@ export default {
   reconnecting: "Verbindung verloren. Neuer Versuch…",
   liveUnavailable: "Live-Aktualisierungen sind nicht verfügbar: {message}",
   liveDelayed: "Live-Aktualisierungen verzögert",
+  readOnlyNotice: "Schreibgeschützt: Hier sind Kommentare geschlossen.",
   offlineSend: "Sie sind offline. Es wurde nichts gesendet; versuchen Sie es erneut, sobald Sie online sind.",
   networkError: "Der Server ist nicht erreichbar. Bitte erneut versuchen.",
   timeoutError: "Der Server hat zu lange gebraucht. Bitte erneut versuchen.",

@@ -45,6 +45,7 @@ export default {
   reconnecting: "Connection lost. Reconnecting…",
   liveUnavailable: "Live updates are unavailable: {message}",
   liveDelayed: "Live updates delayed",
+  readOnlyNotice: "Read-only: comments are closed here.",
   offlineSend: "You are offline. Nothing was sent; please try again when you are back online.",
   networkError: "Could not reach the server. Please try again.",
   timeoutError: "The server took too long to answer. Please try again.",

@@ -45,6 +45,7 @@ export default {
   reconnecting: "Conexión perdida. Reconectando…",
   liveUnavailable: "Las actualizaciones en directo no están disponibles: {message}",
   liveDelayed: "Actualizaciones con retraso",
+  readOnlyNotice: "Solo lectura: aquí los comentarios están cerrados.",
   offlineSend: "Estás sin conexión. No se ha enviado nada; inténtalo de nuevo cuando vuelvas a estar en línea.",
   networkError: "No se pudo contactar con el servidor. Inténtalo de nuevo.",
   timeoutError: "El servidor tardó demasiado en responder. Inténtalo de nuevo.",

@@ -45,6 +45,7 @@ export default {
   reconnecting: "Connexion perdue. Reconnexion…",
   liveUnavailable: "Mises à jour en direct indisponibles : {message}",
   liveDelayed: "Mises à jour retardées",
+  readOnlyNotice: "Lecture seule : les commentaires sont fermés ici.",
   offlineSend: "Vous êtes hors ligne. Rien n'a été envoyé ; réessayez une fois reconnecté.",
   networkError: "Impossible de joindre le serveur. Réessayez.",
   timeoutError: "Le serveur a mis trop de temps à répondre. Réessayez.",

@@ -45,6 +45,7 @@ export default {
   reconnecting: "Connessione persa. Riconnessione in corso…",
   liveUnavailable: "Aggiornamenti in tempo reale non disponibili: {message}",
   liveDelayed: "Aggiornamenti in ritardo",
+  readOnlyNotice: "Sola lettura: qui i commenti sono chiusi.",
   offlineSend: "Sei offline. Non è stato inviato nulla; riprova quando sarai di nuovo online.",
   networkError: "Impossibile raggiungere il server. Riprova.",
   timeoutError: "Il server ha impiegato troppo tempo a rispondere. Riprova.",

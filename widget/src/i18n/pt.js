@@ -45,6 +45,7 @@ export default {
   reconnecting: "Ligação perdida. A religar…",
   liveUnavailable: "Atualizações em direto indisponíveis: {message}",
   liveDelayed: "Atualizações atrasadas",
+  readOnlyNotice: "Só de leitura: aqui os comentários estão fechados.",
   offlineSend: "Está offline. Nada foi enviado; tente de novo quando voltar a estar online.",
   networkError: "Não foi possível contactar o servidor. Tente de novo.",
   timeoutError: "O servidor demorou demasiado a responder. Tente de novo.",

@@ -106,6 +106,37 @@ export class ComposerView {
       ]),
     ]);
     this.node.setAttribute("aria-label", widget.t("composerLabel"));
+    if (widget.isReadOnly()) this.setLocked(true);
+  }
+
+  /**
+   * Follows the widget's read-only state while open: with nothing typed it closes; with text it
+   * stays and refuses to send, so nothing typed is lost and it posts again once writes reopen.
+   */
+  followReadOnly() {
+    if (!this.isOpen) return;
+    const locked = this.widget.isReadOnly();
+    const area = this.node.querySelector("textarea");
+    if (locked && !(area && area.value.trim())) {
+      this.close(false);
+      return;
+    }
+    this.setLocked(locked);
+  }
+
+  /** @param {boolean} locked whether sending is refused (the text stays, to copy) */
+  setLocked(locked) {
+    for (const field of this.node.querySelectorAll("textarea, input")) {
+      /** @type {HTMLTextAreaElement | HTMLInputElement} */ (field).readOnly = locked;
+    }
+    const submit = /** @type {HTMLButtonElement | null} */ (
+      this.node.querySelector(".imagechat-submit")
+    );
+    if (submit) submit.disabled = locked;
+    const box = /** @type {HTMLElement | null} */ (this.node.querySelector(".imagechat-error"));
+    const note = this.widget.t("readOnlyNotice");
+    if (locked) this.showError(note);
+    else if (box && box.textContent === note) box.hidden = true;
   }
 
   /** @param {string} message */
@@ -121,7 +152,7 @@ export class ComposerView {
     this.node.replaceChildren();
     this.at = null;
     this.ghost.hidden = true;
-    if (refocus && !this.widget.config.readonly)
+    if (refocus && !this.widget.isReadOnly())
       this.widget.surface.focus({ preventScroll: true });
   }
 
@@ -130,6 +161,10 @@ export class ComposerView {
     if (!this.isOpen || !this.at) return;
     const area = /** @type {HTMLTextAreaElement} */ (this.node.querySelector("textarea"));
     const body = area.value;
+    if (widget.isReadOnly()) {
+      this.showError(widget.t("readOnlyNotice"));
+      return;
+    }
     // Offline means refuse now: nothing is sent and nothing is queued for later.
     if (browserOffline()) {
       this.showError(widget.t("offlineSend"));

@@ -37,6 +37,8 @@ export class ThreadView {
     /** @type {string | null} the own comment shown with an edit form */
     this.editingCommentId = null;
     this.error = "";
+    /** A reply the server refused after its form went away: shown again in the next form. */
+    this.returnedReply = "";
     this.loading = false;
     /** @type {ReturnType<typeof setInterval> | 0} */
     this.clock = 0;
@@ -56,6 +58,7 @@ export class ThreadView {
     if (!chat) return;
     this.chatId = chatId;
     this.editingCommentId = null;
+    this.returnedReply = "";
     this.returnFocusTo = marker;
     this.error = "";
     this.loading = false;
@@ -159,7 +162,9 @@ export class ThreadView {
       /** @type {HTMLTextAreaElement | HTMLInputElement | null} */ (
         this.node.querySelector(selector)
       );
-    const replyDraft = find(".imagechat-reply textarea")?.value ?? "";
+    const replyDraft = find(".imagechat-reply textarea")?.value || this.returnedReply;
+    this.returnedReply = "";
+    const readOnly = widget.isReadOnly();
     const nameDraft = find(".imagechat-reply input[name=name]")?.value ?? null;
     const editDraft = find(".imagechat-comment--editing textarea")?.value ?? null;
     const scrollTop = this.node.querySelector(".imagechat-comments")?.scrollTop ?? 0;
@@ -174,7 +179,7 @@ export class ThreadView {
     const list = el("ol", { class: "imagechat-comments" });
     for (const comment of comments || []) {
       const draft = comment.id === this.editingCommentId ? (editDraft ?? comment.body) : null;
-      list.append(this.commentItem(comment, draft));
+      list.append(this.commentItem(comment, draft, readOnly));
     }
     let status = null;
     if (this.loading && !comments) {
@@ -191,7 +196,8 @@ export class ThreadView {
       this.header(chat, titleId, authorName),
       status,
       list,
-      widget.config.readonly ? null : this.replyForm(chat, replyDraft),
+      // Read-only: no reply form, unless it holds typed text, which stays (not sendable).
+      readOnly && !replyDraft.trim() ? null : this.replyForm(chat, replyDraft, readOnly),
     ]);
 
     const name = find(".imagechat-reply input[name=name]");
@@ -280,17 +286,15 @@ export class ThreadView {
   /**
    * @param {Comment} comment
    * @param {string | null} editDraft the edit form's text, when this comment is being edited
+   * @param {boolean} readOnly whether this visitor may not write here now
    */
-  commentItem(comment, editDraft) {
+  commentItem(comment, editDraft, readOnly) {
     const widget = this.widget;
     const user = widget.bound.api.user;
-    const own = Boolean(
-      user &&
-      comment.author &&
-      user.id === comment.author.id &&
-      !comment.pending &&
-      !widget.config.readonly,
+    const mine = Boolean(
+      user && comment.author && user.id === comment.author.id && !comment.pending,
     );
+    const own = mine && !readOnly;
     const item = el("li", {
       class: `imagechat-comment${comment.pending ? " imagechat-comment--pending" : ""}`,
       "data-comment-id": comment.id,
@@ -329,9 +333,10 @@ export class ThreadView {
           : null,
       ]),
     );
-    if (own && editDraft !== null) {
+    // An edit under way stays through a lock (its text kept, not sendable) until cancelled.
+    if (mine && editDraft !== null) {
       item.classList.add("imagechat-comment--editing");
-      item.append(this.editForm(comment, editDraft));
+      item.append(this.editForm(comment, editDraft, readOnly));
       return item;
     }
     item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
@@ -358,18 +363,20 @@ export class ThreadView {
     return item;
   }
 
-  /** @param {Comment} comment @param {string} text */
-  editForm(comment, text) {
+  /** @param {Comment} comment @param {string} text @param {boolean} locked sending refused */
+  editForm(comment, text, locked) {
     const widget = this.widget;
     const area = /** @type {HTMLTextAreaElement} */ (
       el("textarea", {
         rows: "3",
         maxlength: String(MAX_COMMENT_LENGTH),
         "aria-label": widget.t("edit"),
+        readonly: locked,
       })
     );
     area.value = text;
     const error = errorBox();
+    if (locked) error.show(widget.t("readOnlyNotice"));
     const cancel = el("button", {
       type: "button",
       class: "imagechat-button imagechat-cancel",
@@ -385,6 +392,7 @@ export class ThreadView {
             type: "submit",
             class: "imagechat-button imagechat-button--primary",
             text: widget.t("save"),
+            disabled: locked,
           }),
         ]),
       ])
@@ -396,6 +404,7 @@ export class ThreadView {
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
       if (browserOffline()) return error.show(widget.t("offlineSend"));
       const invalid = widget.checkBody(area.value);
       if (invalid) return error.show(invalid);
@@ -410,8 +419,8 @@ export class ThreadView {
     return form;
   }
 
-  /** @param {Chat} chat @param {string} text */
-  replyForm(chat, text) {
+  /** @param {Chat} chat @param {string} text @param {boolean} locked sending refused */
+  replyForm(chat, text, locked) {
     const widget = this.widget;
     const area = /** @type {HTMLTextAreaElement} */ (
       el("textarea", {
@@ -421,10 +430,12 @@ export class ThreadView {
         placeholder: widget.t("replyPlaceholder"),
         "aria-label": widget.t("replyLabel"),
         disabled: chat.pending ? true : null,
+        readonly: locked,
       })
     );
     area.value = text;
     const error = errorBox();
+    if (locked) error.show(widget.t("readOnlyNotice"));
     const form = /** @type {HTMLFormElement} */ (
       el("form", { class: "imagechat-reply", novalidate: true }, [
         widget.needsName() ? widget.nameField() : null,
@@ -435,7 +446,7 @@ export class ThreadView {
             type: "submit",
             class: "imagechat-button imagechat-button--primary imagechat-submit",
             text: widget.t("send"),
-            disabled: chat.pending ? true : null,
+            disabled: chat.pending || locked,
           }),
         ]),
       ])
@@ -443,6 +454,7 @@ export class ThreadView {
     submitOnCtrlEnter(area, form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
       // Offline means refuse now: nothing is sent and nothing is queued for later.
       if (browserOffline()) return error.show(widget.t("offlineSend"));
       const invalid = widget.checkBody(area.value) || widget.takeGuestName(form);
@@ -459,6 +471,11 @@ export class ThreadView {
           this.node.querySelector(".imagechat-reply textarea")
         );
         if (current && !current.value) current.value = body;
+        if (!current) {
+          // Gone with writes closing (a refusal makes this page read-only): bring it back.
+          this.returnedReply = body;
+          this.render();
+        }
         const box = /** @type {HTMLElement | null} */ (
           this.node.querySelector(".imagechat-reply .imagechat-error")
         );

@@ -50,6 +50,7 @@
     reconnecting: "Verbindung verloren. Neuer Versuch…",
     liveUnavailable: "Live-Aktualisierungen sind nicht verfügbar: {message}",
     liveDelayed: "Live-Aktualisierungen verzögert",
+    readOnlyNotice: "Schreibgeschützt: Hier sind Kommentare geschlossen.",
     offlineSend: "Sie sind offline. Es wurde nichts gesendet; versuchen Sie es erneut, sobald Sie online sind.",
     networkError: "Der Server ist nicht erreichbar. Bitte erneut versuchen.",
     timeoutError: "Der Server hat zu lange gebraucht. Bitte erneut versuchen.",
@@ -116,6 +117,7 @@
     reconnecting: "Connection lost. Reconnecting…",
     liveUnavailable: "Live updates are unavailable: {message}",
     liveDelayed: "Live updates delayed",
+    readOnlyNotice: "Read-only: comments are closed here.",
     offlineSend: "You are offline. Nothing was sent; please try again when you are back online.",
     networkError: "Could not reach the server. Please try again.",
     timeoutError: "The server took too long to answer. Please try again.",
@@ -182,6 +184,7 @@
     reconnecting: "Conexión perdida. Reconectando…",
     liveUnavailable: "Las actualizaciones en directo no están disponibles: {message}",
     liveDelayed: "Actualizaciones con retraso",
+    readOnlyNotice: "Solo lectura: aquí los comentarios están cerrados.",
     offlineSend: "Estás sin conexión. No se ha enviado nada; inténtalo de nuevo cuando vuelvas a estar en línea.",
     networkError: "No se pudo contactar con el servidor. Inténtalo de nuevo.",
     timeoutError: "El servidor tardó demasiado en responder. Inténtalo de nuevo.",
@@ -248,6 +251,7 @@
     reconnecting: "Connexion perdue. Reconnexion…",
     liveUnavailable: "Mises à jour en direct indisponibles : {message}",
     liveDelayed: "Mises à jour retardées",
+    readOnlyNotice: "Lecture seule : les commentaires sont fermés ici.",
     offlineSend: "Vous êtes hors ligne. Rien n'a été envoyé ; réessayez une fois reconnecté.",
     networkError: "Impossible de joindre le serveur. Réessayez.",
     timeoutError: "Le serveur a mis trop de temps à répondre. Réessayez.",
@@ -314,6 +318,7 @@
     reconnecting: "Connessione persa. Riconnessione in corso…",
     liveUnavailable: "Aggiornamenti in tempo reale non disponibili: {message}",
     liveDelayed: "Aggiornamenti in ritardo",
+    readOnlyNotice: "Sola lettura: qui i commenti sono chiusi.",
     offlineSend: "Sei offline. Non è stato inviato nulla; riprova quando sarai di nuovo online.",
     networkError: "Impossibile raggiungere il server. Riprova.",
     timeoutError: "Il server ha impiegato troppo tempo a rispondere. Riprova.",
@@ -380,6 +385,7 @@
     reconnecting: "Ligação perdida. A religar…",
     liveUnavailable: "Atualizações em direto indisponíveis: {message}",
     liveDelayed: "Atualizações atrasadas",
+    readOnlyNotice: "Só de leitura: aqui os comentários estão fechados.",
     offlineSend: "Está offline. Nada foi enviado; tente de novo quando voltar a estar online.",
     networkError: "Não foi possível contactar o servidor. Tente de novo.",
     timeoutError: "O servidor demorou demasiado a responder. Tente de novo.",
@@ -655,6 +661,9 @@
       this.code = info.code ?? "error";
     }
   };
+  function isReadOnlyRefusal(err) {
+    return err instanceof ApiError && err.status === 403 && (err.code === "read_only" || err.code === "readonly");
+  }
   var _Api = class _Api {
     /** @param {string} server @param {string} tenantId */
     static for(server, tenantId) {
@@ -1206,6 +1215,8 @@
       this.awaitingReplay = false;
       this.failedRecoveries = 0;
       this.viewers = 0;
+      this.readOnly = false;
+      this.readOnlyChanges = 0;
     }
     // --- reading the channel ---------------------------------------------------------------------
     /**
@@ -1237,6 +1248,7 @@
       this.loaded = true;
       this.awaitingReplay = false;
       this.events.emit("chats");
+      this.changeReadOnly(snapshot.readOnly === true);
       return true;
     }
     /**
@@ -1315,6 +1327,10 @@
         return "resubscribe";
       }
       this.offset = event.offset;
+      if (event.type === "image-updated") {
+        if (typeof event.readOnly === "boolean") this.changeReadOnly(event.readOnly);
+        return null;
+      }
       if (event.broadcastId && this.isOwn(event.broadcastId)) return null;
       switch (event.type) {
         case "new-image-chat":
@@ -1339,6 +1355,29 @@
       if (this.live === live) return;
       this.live = live;
       this.events.emit("status");
+    }
+    /**
+     * The server's word on whether writes are refused here (a snapshot or an event).
+     * @param {boolean} readOnly
+     */
+    changeReadOnly(readOnly) {
+      this.readOnlyChanges += 1;
+      this.setReadOnly(readOnly);
+    }
+    /**
+     * A write sent when `readOnlyChanges` was `seen` was refused because writes are closed here:
+     * read-only until the server says otherwise. When a snapshot or event came meanwhile, it is
+     * newer than the refusal and stands.
+     * @param {number} seen
+     */
+    writeRefused(seen) {
+      if (seen === this.readOnlyChanges) this.setReadOnly(true);
+    }
+    /** @param {boolean} readOnly */
+    setReadOnly(readOnly) {
+      if (this.readOnly === readOnly) return;
+      this.readOnly = readOnly;
+      this.events.emit("readonly", readOnly);
     }
     /** The transport dropped: events may be missed until the next subscribe answers. */
     disconnected() {
@@ -1588,6 +1627,10 @@
     get viewers() {
       return this.store.viewers;
     }
+    /** Whether the server refuses writes here except from moderators and admins. */
+    get readOnly() {
+      return this.store.readOnly;
+    }
     get epoch() {
       return this.store.epoch;
     }
@@ -1743,6 +1786,23 @@
       const answer = await this.api.read(`/chats/${encodeURIComponent(chatId)}`, this.identity);
       this.store.setThread(chatId, answer);
     }
+    /**
+     * A write of this channel. A refusal because writes are closed here makes the channel
+     * read-only at once: the server said so, before any event might.
+     * @param {string} method
+     * @param {string} path
+     * @param {Identity} identity
+     * @param {unknown} [body]
+     */
+    async write(method, path, identity, body) {
+      const seen = this.store.readOnlyChanges;
+      try {
+        return await this.api.write(method, path, identity, body);
+      } catch (err) {
+        if (isReadOnlyRefusal(err)) this.store.writeRefused(seen);
+        throw err;
+      }
+    }
     /** @param {Identity} identity @returns {import("./types.js").User} who is writing */
     author(identity) {
       return this.api.user ?? {
@@ -1785,7 +1845,7 @@
         }
       );
       try {
-        const answer = await this.api.write("POST", "/chats", input.identity, {
+        const answer = await this.write("POST", "/chats", input.identity, {
           urlId: this.urlId,
           x: input.x,
           y: input.y,
@@ -1815,7 +1875,7 @@
         editedAt: null
       });
       try {
-        const answer = await this.api.write(
+        const answer = await this.write(
           "POST",
           `/chats/${encodeURIComponent(chatId)}/comments`,
           identity,
@@ -1839,7 +1899,7 @@
     async ownWrite(method, pathOf, identity, bodyOf) {
       const broadcastId = newBroadcastId();
       try {
-        return await this.api.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
+        return await this.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
       } catch (err) {
         forgetBroadcastId(broadcastId);
         throw err;
@@ -2177,6 +2237,39 @@
         ])
       ]);
       this.node.setAttribute("aria-label", widget.t("composerLabel"));
+      if (widget.isReadOnly()) this.setLocked(true);
+    }
+    /**
+     * Follows the widget's read-only state while open: with nothing typed it closes; with text it
+     * stays and refuses to send, so nothing typed is lost and it posts again once writes reopen.
+     */
+    followReadOnly() {
+      if (!this.isOpen) return;
+      const locked = this.widget.isReadOnly();
+      const area = this.node.querySelector("textarea");
+      if (locked && !(area && area.value.trim())) {
+        this.close(false);
+        return;
+      }
+      this.setLocked(locked);
+    }
+    /** @param {boolean} locked whether sending is refused (the text stays, to copy) */
+    setLocked(locked) {
+      for (const field of this.node.querySelectorAll("textarea, input")) {
+        field.readOnly = locked;
+      }
+      const submit = (
+        /** @type {HTMLButtonElement | null} */
+        this.node.querySelector(".imagechat-submit")
+      );
+      if (submit) submit.disabled = locked;
+      const box = (
+        /** @type {HTMLElement | null} */
+        this.node.querySelector(".imagechat-error")
+      );
+      const note = this.widget.t("readOnlyNotice");
+      if (locked) this.showError(note);
+      else if (box && box.textContent === note) box.hidden = true;
     }
     /** @param {string} message */
     showError(message) {
@@ -2193,7 +2286,7 @@
       this.node.replaceChildren();
       this.at = null;
       this.ghost.hidden = true;
-      if (refocus && !this.widget.config.readonly)
+      if (refocus && !this.widget.isReadOnly())
         this.widget.surface.focus({ preventScroll: true });
     }
     submit() {
@@ -2204,6 +2297,10 @@
         this.node.querySelector("textarea")
       );
       const body = area.value;
+      if (widget.isReadOnly()) {
+        this.showError(widget.t("readOnlyNotice"));
+        return;
+      }
       if (browserOffline()) {
         this.showError(widget.t("offlineSend"));
         return;
@@ -2719,6 +2816,7 @@
       this.returnFocusTo = null;
       this.editingCommentId = null;
       this.error = "";
+      this.returnedReply = "";
       this.loading = false;
       this.clock = 0;
       this.copied = false;
@@ -2735,6 +2833,7 @@
       if (!chat) return;
       this.chatId = chatId;
       this.editingCommentId = null;
+      this.returnedReply = "";
       this.returnFocusTo = marker;
       this.error = "";
       this.loading = false;
@@ -2824,7 +2923,9 @@
         /** @type {HTMLTextAreaElement | HTMLInputElement | null} */
         this.node.querySelector(selector)
       );
-      const replyDraft = find(".imagechat-reply textarea")?.value ?? "";
+      const replyDraft = find(".imagechat-reply textarea")?.value || this.returnedReply;
+      this.returnedReply = "";
+      const readOnly = widget.isReadOnly();
       const nameDraft = find(".imagechat-reply input[name=name]")?.value ?? null;
       const editDraft = find(".imagechat-comment--editing textarea")?.value ?? null;
       const scrollTop = this.node.querySelector(".imagechat-comments")?.scrollTop ?? 0;
@@ -2837,7 +2938,7 @@
       const list = el("ol", { class: "imagechat-comments" });
       for (const comment of comments || []) {
         const draft = comment.id === this.editingCommentId ? editDraft ?? comment.body : null;
-        list.append(this.commentItem(comment, draft));
+        list.append(this.commentItem(comment, draft, readOnly));
       }
       let status = null;
       if (this.loading && !comments) {
@@ -2854,7 +2955,8 @@
         this.header(chat, titleId, authorName),
         status,
         list,
-        widget.config.readonly ? null : this.replyForm(chat, replyDraft)
+        // Read-only: no reply form, unless it holds typed text, which stays (not sendable).
+        readOnly && !replyDraft.trim() ? null : this.replyForm(chat, replyDraft, readOnly)
       ]);
       const name = find(".imagechat-reply input[name=name]");
       if (name && nameDraft !== null) name.value = nameDraft;
@@ -2940,13 +3042,15 @@
     /**
      * @param {Comment} comment
      * @param {string | null} editDraft the edit form's text, when this comment is being edited
+     * @param {boolean} readOnly whether this visitor may not write here now
      */
-    commentItem(comment, editDraft) {
+    commentItem(comment, editDraft, readOnly) {
       const widget = this.widget;
       const user = widget.bound.api.user;
-      const own = Boolean(
-        user && comment.author && user.id === comment.author.id && !comment.pending && !widget.config.readonly
+      const mine = Boolean(
+        user && comment.author && user.id === comment.author.id && !comment.pending
       );
+      const own = mine && !readOnly;
       const item = el("li", {
         class: `imagechat-comment${comment.pending ? " imagechat-comment--pending" : ""}`,
         "data-comment-id": comment.id
@@ -2979,9 +3083,9 @@
           comment.pending ? el("span", { class: "imagechat-comment-edited", text: widget.t("markerPending") }) : null
         ])
       );
-      if (own && editDraft !== null) {
+      if (mine && editDraft !== null) {
         item.classList.add("imagechat-comment--editing");
-        item.append(this.editForm(comment, editDraft));
+        item.append(this.editForm(comment, editDraft, readOnly));
         return item;
       }
       item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
@@ -3007,19 +3111,21 @@
       }
       return item;
     }
-    /** @param {Comment} comment @param {string} text */
-    editForm(comment, text) {
+    /** @param {Comment} comment @param {string} text @param {boolean} locked sending refused */
+    editForm(comment, text, locked) {
       const widget = this.widget;
       const area = (
         /** @type {HTMLTextAreaElement} */
         el("textarea", {
           rows: "3",
           maxlength: String(MAX_COMMENT_LENGTH),
-          "aria-label": widget.t("edit")
+          "aria-label": widget.t("edit"),
+          readonly: locked
         })
       );
       area.value = text;
       const error = errorBox();
+      if (locked) error.show(widget.t("readOnlyNotice"));
       const cancel = el("button", {
         type: "button",
         class: "imagechat-button imagechat-cancel",
@@ -3035,7 +3141,8 @@
             el("button", {
               type: "submit",
               class: "imagechat-button imagechat-button--primary",
-              text: widget.t("save")
+              text: widget.t("save"),
+              disabled: locked
             })
           ])
         ])
@@ -3047,6 +3154,7 @@
       });
       form.addEventListener("submit", (event) => {
         event.preventDefault();
+        if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
         if (browserOffline()) return error.show(widget.t("offlineSend"));
         const invalid = widget.checkBody(area.value);
         if (invalid) return error.show(invalid);
@@ -3060,8 +3168,8 @@
       });
       return form;
     }
-    /** @param {Chat} chat @param {string} text */
-    replyForm(chat, text) {
+    /** @param {Chat} chat @param {string} text @param {boolean} locked sending refused */
+    replyForm(chat, text, locked) {
       const widget = this.widget;
       const area = (
         /** @type {HTMLTextAreaElement} */
@@ -3071,11 +3179,13 @@
           maxlength: String(MAX_COMMENT_LENGTH),
           placeholder: widget.t("replyPlaceholder"),
           "aria-label": widget.t("replyLabel"),
-          disabled: chat.pending ? true : null
+          disabled: chat.pending ? true : null,
+          readonly: locked
         })
       );
       area.value = text;
       const error = errorBox();
+      if (locked) error.show(widget.t("readOnlyNotice"));
       const form = (
         /** @type {HTMLFormElement} */
         el("form", { class: "imagechat-reply", novalidate: true }, [
@@ -3087,7 +3197,7 @@
               type: "submit",
               class: "imagechat-button imagechat-button--primary imagechat-submit",
               text: widget.t("send"),
-              disabled: chat.pending ? true : null
+              disabled: chat.pending || locked
             })
           ])
         ])
@@ -3095,6 +3205,7 @@
       submitOnCtrlEnter(area, form);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
+        if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
         if (browserOffline()) return error.show(widget.t("offlineSend"));
         const invalid = widget.checkBody(area.value) || widget.takeGuestName(form);
         if (invalid) return error.show(invalid);
@@ -3110,6 +3221,10 @@
             this.node.querySelector(".imagechat-reply textarea")
           );
           if (current && !current.value) current.value = body;
+          if (!current) {
+            this.returnedReply = body;
+            this.render();
+          }
           const box = (
             /** @type {HTMLElement | null} */
             this.node.querySelector(".imagechat-reply .imagechat-error")
@@ -3210,6 +3325,9 @@
       img
     );
   }
+  function isStaff(user) {
+    return Boolean(user && (user.role === "moderator" || user.role === "admin"));
+  }
   function normalizeConfig(input, img) {
     const server = normalizeServer(
       input.server || (typeof location !== "undefined" ? location.origin : "")
@@ -3261,6 +3379,7 @@
       this.notice = dom.notice;
       this.presence = dom.presence;
       this.delayed = dom.delayed;
+      this.readOnlyNote = dom.readOnlyNote;
       this.pills = dom.pills;
       this.live = dom.live;
       this.darkQuery = null;
@@ -3304,7 +3423,7 @@
       const surface = el("div", {
         class: "imagechat-surface",
         role: "group",
-        tabindex: this.config.readonly ? null : "0",
+        tabindex: this.isReadOnly() ? null : "0",
         "aria-label": this.t("surfaceLabel")
       });
       const surfaceHint = el("span", {
@@ -3316,12 +3435,24 @@
       const notice = el("div", { class: "imagechat-notice", role: "alert", hidden: true });
       const presence = el("div", { class: "imagechat-presence", "aria-hidden": "true", hidden: true });
       const delayed = el("div", { class: "imagechat-delayed", role: "status", hidden: true });
-      const pills = el("div", { class: "imagechat-pills" }, [delayed, presence]);
+      const readOnlyNote = el("div", { class: "imagechat-readonly", role: "status", hidden: true });
+      const pills = el("div", { class: "imagechat-pills" }, [readOnlyNote, delayed, presence]);
       const stack = el("div", { class: "imagechat-stack" }, [notice, pills]);
       const live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
       root.append(surface, banner, stack, live);
       this.insertionPoint().insertAdjacentElement("afterend", root);
-      return { root, surface, surfaceHint, banner, notice, presence, delayed, pills, live };
+      return {
+        root,
+        surface,
+        surfaceHint,
+        banner,
+        notice,
+        presence,
+        delayed,
+        readOnlyNote,
+        pills,
+        live
+      };
     }
     /** After <picture> wrappers and outside links, so a click never follows the link. */
     insertionPoint() {
@@ -3421,13 +3552,11 @@
           this.renderConnectionState();
           this.renderPresence();
         }),
-        channel.api.changes.listen(() => {
-          this.thread.render();
-          this.renderMarkers();
-        })
+        // Who writes changed: a moderator's session may write where others may not.
+        channel.api.changes.listen(() => this.renderReadOnly())
       ];
       this.detachChannel = () => detach.forEach((fn) => fn());
-      this.renderMarkers();
+      this.renderReadOnly();
       this.renderConnectionState();
       this.renderPresence();
       this.openDeepLink();
@@ -3511,6 +3640,9 @@
           this.renderConnectionState();
           this.renderPresence();
           break;
+        case "readonly":
+          this.renderReadOnly();
+          break;
         default:
           break;
       }
@@ -3532,14 +3664,26 @@
       }
     }
     /**
+     * Whether this visitor may not write here: the page asked so (`readonly`), or the server
+     * closed writes to all but moderators and admins.
+     */
+    isReadOnly() {
+      return this.config.readonly || this.writesClosedByServer();
+    }
+    /** The server refuses this visitor's writes here: the image is locked, or the site read-only. */
+    writesClosedByServer() {
+      const channel = this.channel;
+      return Boolean(channel && channel.readOnly && !isStaff(channel.api.user));
+    }
+    /**
      * Whether the current user may move, resolve and delete this chat: its author, moderators
      * and admins (the server checks again).
      * @param {Chat} chat
      */
     canMove(chat) {
       const user = this.channel?.api.user;
-      if (!user || this.config.readonly || chat.pending) return false;
-      return user.id === chat.author?.id || user.role === "moderator" || user.role === "admin";
+      if (!user || this.isReadOnly() || chat.pending) return false;
+      return user.id === chat.author?.id || isStaff(user);
     }
     /**
      * A viewport point as percentages of the picture, kept on it.
@@ -3618,7 +3762,7 @@
         this.thread.close(false);
         return;
       }
-      if (this.config.readonly || !this.channel) return;
+      if (this.isReadOnly() || !this.channel) return;
       this.cancelPlacing();
       const spot = this.percentAt(event.clientX, event.clientY);
       if (spot) this.composer.open(spot.x, spot.y);
@@ -3629,7 +3773,7 @@
      * @param {KeyboardEvent} event
      */
     onSurfaceKey(event) {
-      if (event.target !== this.surface || this.config.readonly || !this.channel) return;
+      if (event.target !== this.surface || this.isReadOnly() || !this.channel) return;
       if (this.placing) {
         const step = arrowStep(event);
         if (step) {
@@ -3732,6 +3876,7 @@
     }
     /** @param {unknown} err */
     errorText(err) {
+      if (isReadOnlyRefusal(err)) return this.t("readOnlyNotice");
       if (err instanceof ApiError) {
         if (err.code === "network") return this.t("networkError");
         if (err.code === "timeout") return this.t("timeoutError");
@@ -3788,6 +3933,29 @@
       this.banner.hidden = !text;
       this.root.classList.toggle("imagechat--offline", Boolean(text));
     }
+    /**
+     * Follows whether this visitor may write, live: while not, new markers cannot be placed, an
+     * open composer closes (or, holding typed text, keeps it and refuses to send), writing controls
+     * leave the thread, and a pill says so when the server closed writes. All of it comes back when
+     * writes open again.
+     */
+    renderReadOnly() {
+      if (this.destroyed) return;
+      const readOnly = this.isReadOnly();
+      if (readOnly) {
+        this.surface.removeAttribute("tabindex");
+        this.cancelPlacing();
+      } else {
+        this.surface.setAttribute("tabindex", "0");
+      }
+      this.root.classList.toggle("imagechat--readonly", readOnly);
+      this.composer.followReadOnly();
+      const closed = this.writesClosedByServer();
+      this.readOnlyNote.hidden = !closed;
+      this.readOnlyNote.textContent = closed ? this.t("readOnlyNotice") : "";
+      this.renderMarkers();
+      this.thread.render();
+    }
     /** "N viewing": from the server's presence, only while the socket is live. */
     renderPresence() {
       const channel = this.channel;
@@ -3840,19 +4008,11 @@
       if (this.config.sso && this.channel) this.channel.readIdentity = this.identity;
       this.surface.setAttribute("aria-label", this.t("surfaceLabel"));
       this.surfaceHint.textContent = this.t("surfaceKeyboardHint");
-      if (this.config.readonly) {
-        this.surface.removeAttribute("tabindex");
-        this.composer.close(false);
-        this.cancelPlacing();
-      } else {
-        this.surface.setAttribute("tabindex", "0");
-      }
       this.applyTheme();
       this.layout();
-      this.renderMarkers();
+      this.renderReadOnly();
       this.renderPresence();
       this.renderConnectionState();
-      this.thread.render();
     }
     destroy() {
       if (this.destroyed) return;

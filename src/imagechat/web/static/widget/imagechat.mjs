@@ -48,6 +48,7 @@ var de_default = {
   reconnecting: "Verbindung verloren. Neuer Versuch…",
   liveUnavailable: "Live-Aktualisierungen sind nicht verfügbar: {message}",
   liveDelayed: "Live-Aktualisierungen verzögert",
+  readOnlyNotice: "Schreibgeschützt: Hier sind Kommentare geschlossen.",
   offlineSend: "Sie sind offline. Es wurde nichts gesendet; versuchen Sie es erneut, sobald Sie online sind.",
   networkError: "Der Server ist nicht erreichbar. Bitte erneut versuchen.",
   timeoutError: "Der Server hat zu lange gebraucht. Bitte erneut versuchen.",
@@ -114,6 +115,7 @@ var en_default = {
   reconnecting: "Connection lost. Reconnecting…",
   liveUnavailable: "Live updates are unavailable: {message}",
   liveDelayed: "Live updates delayed",
+  readOnlyNotice: "Read-only: comments are closed here.",
   offlineSend: "You are offline. Nothing was sent; please try again when you are back online.",
   networkError: "Could not reach the server. Please try again.",
   timeoutError: "The server took too long to answer. Please try again.",
@@ -180,6 +182,7 @@ var es_default = {
   reconnecting: "Conexión perdida. Reconectando…",
   liveUnavailable: "Las actualizaciones en directo no están disponibles: {message}",
   liveDelayed: "Actualizaciones con retraso",
+  readOnlyNotice: "Solo lectura: aquí los comentarios están cerrados.",
   offlineSend: "Estás sin conexión. No se ha enviado nada; inténtalo de nuevo cuando vuelvas a estar en línea.",
   networkError: "No se pudo contactar con el servidor. Inténtalo de nuevo.",
   timeoutError: "El servidor tardó demasiado en responder. Inténtalo de nuevo.",
@@ -246,6 +249,7 @@ var fr_default = {
   reconnecting: "Connexion perdue. Reconnexion…",
   liveUnavailable: "Mises à jour en direct indisponibles : {message}",
   liveDelayed: "Mises à jour retardées",
+  readOnlyNotice: "Lecture seule : les commentaires sont fermés ici.",
   offlineSend: "Vous êtes hors ligne. Rien n'a été envoyé ; réessayez une fois reconnecté.",
   networkError: "Impossible de joindre le serveur. Réessayez.",
   timeoutError: "Le serveur a mis trop de temps à répondre. Réessayez.",
@@ -312,6 +316,7 @@ var it_default = {
   reconnecting: "Connessione persa. Riconnessione in corso…",
   liveUnavailable: "Aggiornamenti in tempo reale non disponibili: {message}",
   liveDelayed: "Aggiornamenti in ritardo",
+  readOnlyNotice: "Sola lettura: qui i commenti sono chiusi.",
   offlineSend: "Sei offline. Non è stato inviato nulla; riprova quando sarai di nuovo online.",
   networkError: "Impossibile raggiungere il server. Riprova.",
   timeoutError: "Il server ha impiegato troppo tempo a rispondere. Riprova.",
@@ -378,6 +383,7 @@ var pt_default = {
   reconnecting: "Ligação perdida. A religar…",
   liveUnavailable: "Atualizações em direto indisponíveis: {message}",
   liveDelayed: "Atualizações atrasadas",
+  readOnlyNotice: "Só de leitura: aqui os comentários estão fechados.",
   offlineSend: "Está offline. Nada foi enviado; tente de novo quando voltar a estar online.",
   networkError: "Não foi possível contactar o servidor. Tente de novo.",
   timeoutError: "O servidor demorou demasiado a responder. Tente de novo.",
@@ -653,6 +659,9 @@ var ApiError = class extends Error {
     this.code = info.code ?? "error";
   }
 };
+function isReadOnlyRefusal(err) {
+  return err instanceof ApiError && err.status === 403 && (err.code === "read_only" || err.code === "readonly");
+}
 var _Api = class _Api {
   /** @param {string} server @param {string} tenantId */
   static for(server, tenantId) {
@@ -1204,6 +1213,8 @@ var ChannelStore = class {
     this.awaitingReplay = false;
     this.failedRecoveries = 0;
     this.viewers = 0;
+    this.readOnly = false;
+    this.readOnlyChanges = 0;
   }
   // --- reading the channel ---------------------------------------------------------------------
   /**
@@ -1235,6 +1246,7 @@ var ChannelStore = class {
     this.loaded = true;
     this.awaitingReplay = false;
     this.events.emit("chats");
+    this.changeReadOnly(snapshot.readOnly === true);
     return true;
   }
   /**
@@ -1313,6 +1325,10 @@ var ChannelStore = class {
       return "resubscribe";
     }
     this.offset = event.offset;
+    if (event.type === "image-updated") {
+      if (typeof event.readOnly === "boolean") this.changeReadOnly(event.readOnly);
+      return null;
+    }
     if (event.broadcastId && this.isOwn(event.broadcastId)) return null;
     switch (event.type) {
       case "new-image-chat":
@@ -1337,6 +1353,29 @@ var ChannelStore = class {
     if (this.live === live) return;
     this.live = live;
     this.events.emit("status");
+  }
+  /**
+   * The server's word on whether writes are refused here (a snapshot or an event).
+   * @param {boolean} readOnly
+   */
+  changeReadOnly(readOnly) {
+    this.readOnlyChanges += 1;
+    this.setReadOnly(readOnly);
+  }
+  /**
+   * A write sent when `readOnlyChanges` was `seen` was refused because writes are closed here:
+   * read-only until the server says otherwise. When a snapshot or event came meanwhile, it is
+   * newer than the refusal and stands.
+   * @param {number} seen
+   */
+  writeRefused(seen) {
+    if (seen === this.readOnlyChanges) this.setReadOnly(true);
+  }
+  /** @param {boolean} readOnly */
+  setReadOnly(readOnly) {
+    if (this.readOnly === readOnly) return;
+    this.readOnly = readOnly;
+    this.events.emit("readonly", readOnly);
   }
   /** The transport dropped: events may be missed until the next subscribe answers. */
   disconnected() {
@@ -1586,6 +1625,10 @@ var _Channel = class _Channel {
   get viewers() {
     return this.store.viewers;
   }
+  /** Whether the server refuses writes here except from moderators and admins. */
+  get readOnly() {
+    return this.store.readOnly;
+  }
   get epoch() {
     return this.store.epoch;
   }
@@ -1741,6 +1784,23 @@ var _Channel = class _Channel {
     const answer = await this.api.read(`/chats/${encodeURIComponent(chatId)}`, this.identity);
     this.store.setThread(chatId, answer);
   }
+  /**
+   * A write of this channel. A refusal because writes are closed here makes the channel
+   * read-only at once: the server said so, before any event might.
+   * @param {string} method
+   * @param {string} path
+   * @param {Identity} identity
+   * @param {unknown} [body]
+   */
+  async write(method, path, identity, body) {
+    const seen = this.store.readOnlyChanges;
+    try {
+      return await this.api.write(method, path, identity, body);
+    } catch (err) {
+      if (isReadOnlyRefusal(err)) this.store.writeRefused(seen);
+      throw err;
+    }
+  }
   /** @param {Identity} identity @returns {import("./types.js").User} who is writing */
   author(identity) {
     return this.api.user ?? {
@@ -1783,7 +1843,7 @@ var _Channel = class _Channel {
       }
     );
     try {
-      const answer = await this.api.write("POST", "/chats", input.identity, {
+      const answer = await this.write("POST", "/chats", input.identity, {
         urlId: this.urlId,
         x: input.x,
         y: input.y,
@@ -1813,7 +1873,7 @@ var _Channel = class _Channel {
       editedAt: null
     });
     try {
-      const answer = await this.api.write(
+      const answer = await this.write(
         "POST",
         `/chats/${encodeURIComponent(chatId)}/comments`,
         identity,
@@ -1837,7 +1897,7 @@ var _Channel = class _Channel {
   async ownWrite(method, pathOf, identity, bodyOf) {
     const broadcastId = newBroadcastId();
     try {
-      return await this.api.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
+      return await this.write(method, pathOf(broadcastId), identity, bodyOf?.(broadcastId));
     } catch (err) {
       forgetBroadcastId(broadcastId);
       throw err;
@@ -2175,6 +2235,39 @@ var ComposerView = class {
       ])
     ]);
     this.node.setAttribute("aria-label", widget.t("composerLabel"));
+    if (widget.isReadOnly()) this.setLocked(true);
+  }
+  /**
+   * Follows the widget's read-only state while open: with nothing typed it closes; with text it
+   * stays and refuses to send, so nothing typed is lost and it posts again once writes reopen.
+   */
+  followReadOnly() {
+    if (!this.isOpen) return;
+    const locked = this.widget.isReadOnly();
+    const area = this.node.querySelector("textarea");
+    if (locked && !(area && area.value.trim())) {
+      this.close(false);
+      return;
+    }
+    this.setLocked(locked);
+  }
+  /** @param {boolean} locked whether sending is refused (the text stays, to copy) */
+  setLocked(locked) {
+    for (const field of this.node.querySelectorAll("textarea, input")) {
+      field.readOnly = locked;
+    }
+    const submit = (
+      /** @type {HTMLButtonElement | null} */
+      this.node.querySelector(".imagechat-submit")
+    );
+    if (submit) submit.disabled = locked;
+    const box = (
+      /** @type {HTMLElement | null} */
+      this.node.querySelector(".imagechat-error")
+    );
+    const note = this.widget.t("readOnlyNotice");
+    if (locked) this.showError(note);
+    else if (box && box.textContent === note) box.hidden = true;
   }
   /** @param {string} message */
   showError(message) {
@@ -2191,7 +2284,7 @@ var ComposerView = class {
     this.node.replaceChildren();
     this.at = null;
     this.ghost.hidden = true;
-    if (refocus && !this.widget.config.readonly)
+    if (refocus && !this.widget.isReadOnly())
       this.widget.surface.focus({ preventScroll: true });
   }
   submit() {
@@ -2202,6 +2295,10 @@ var ComposerView = class {
       this.node.querySelector("textarea")
     );
     const body = area.value;
+    if (widget.isReadOnly()) {
+      this.showError(widget.t("readOnlyNotice"));
+      return;
+    }
     if (browserOffline()) {
       this.showError(widget.t("offlineSend"));
       return;
@@ -2717,6 +2814,7 @@ var ThreadView = class {
     this.returnFocusTo = null;
     this.editingCommentId = null;
     this.error = "";
+    this.returnedReply = "";
     this.loading = false;
     this.clock = 0;
     this.copied = false;
@@ -2733,6 +2831,7 @@ var ThreadView = class {
     if (!chat) return;
     this.chatId = chatId;
     this.editingCommentId = null;
+    this.returnedReply = "";
     this.returnFocusTo = marker;
     this.error = "";
     this.loading = false;
@@ -2822,7 +2921,9 @@ var ThreadView = class {
       /** @type {HTMLTextAreaElement | HTMLInputElement | null} */
       this.node.querySelector(selector)
     );
-    const replyDraft = find(".imagechat-reply textarea")?.value ?? "";
+    const replyDraft = find(".imagechat-reply textarea")?.value || this.returnedReply;
+    this.returnedReply = "";
+    const readOnly = widget.isReadOnly();
     const nameDraft = find(".imagechat-reply input[name=name]")?.value ?? null;
     const editDraft = find(".imagechat-comment--editing textarea")?.value ?? null;
     const scrollTop = this.node.querySelector(".imagechat-comments")?.scrollTop ?? 0;
@@ -2835,7 +2936,7 @@ var ThreadView = class {
     const list = el("ol", { class: "imagechat-comments" });
     for (const comment of comments || []) {
       const draft = comment.id === this.editingCommentId ? editDraft ?? comment.body : null;
-      list.append(this.commentItem(comment, draft));
+      list.append(this.commentItem(comment, draft, readOnly));
     }
     let status = null;
     if (this.loading && !comments) {
@@ -2852,7 +2953,8 @@ var ThreadView = class {
       this.header(chat, titleId, authorName),
       status,
       list,
-      widget.config.readonly ? null : this.replyForm(chat, replyDraft)
+      // Read-only: no reply form, unless it holds typed text, which stays (not sendable).
+      readOnly && !replyDraft.trim() ? null : this.replyForm(chat, replyDraft, readOnly)
     ]);
     const name = find(".imagechat-reply input[name=name]");
     if (name && nameDraft !== null) name.value = nameDraft;
@@ -2938,13 +3040,15 @@ var ThreadView = class {
   /**
    * @param {Comment} comment
    * @param {string | null} editDraft the edit form's text, when this comment is being edited
+   * @param {boolean} readOnly whether this visitor may not write here now
    */
-  commentItem(comment, editDraft) {
+  commentItem(comment, editDraft, readOnly) {
     const widget = this.widget;
     const user = widget.bound.api.user;
-    const own = Boolean(
-      user && comment.author && user.id === comment.author.id && !comment.pending && !widget.config.readonly
+    const mine = Boolean(
+      user && comment.author && user.id === comment.author.id && !comment.pending
     );
+    const own = mine && !readOnly;
     const item = el("li", {
       class: `imagechat-comment${comment.pending ? " imagechat-comment--pending" : ""}`,
       "data-comment-id": comment.id
@@ -2977,9 +3081,9 @@ var ThreadView = class {
         comment.pending ? el("span", { class: "imagechat-comment-edited", text: widget.t("markerPending") }) : null
       ])
     );
-    if (own && editDraft !== null) {
+    if (mine && editDraft !== null) {
       item.classList.add("imagechat-comment--editing");
-      item.append(this.editForm(comment, editDraft));
+      item.append(this.editForm(comment, editDraft, readOnly));
       return item;
     }
     item.append(el("p", { class: "imagechat-comment-body", text: comment.body }));
@@ -3005,19 +3109,21 @@ var ThreadView = class {
     }
     return item;
   }
-  /** @param {Comment} comment @param {string} text */
-  editForm(comment, text) {
+  /** @param {Comment} comment @param {string} text @param {boolean} locked sending refused */
+  editForm(comment, text, locked) {
     const widget = this.widget;
     const area = (
       /** @type {HTMLTextAreaElement} */
       el("textarea", {
         rows: "3",
         maxlength: String(MAX_COMMENT_LENGTH),
-        "aria-label": widget.t("edit")
+        "aria-label": widget.t("edit"),
+        readonly: locked
       })
     );
     area.value = text;
     const error = errorBox();
+    if (locked) error.show(widget.t("readOnlyNotice"));
     const cancel = el("button", {
       type: "button",
       class: "imagechat-button imagechat-cancel",
@@ -3033,7 +3139,8 @@ var ThreadView = class {
           el("button", {
             type: "submit",
             class: "imagechat-button imagechat-button--primary",
-            text: widget.t("save")
+            text: widget.t("save"),
+            disabled: locked
           })
         ])
       ])
@@ -3045,6 +3152,7 @@ var ThreadView = class {
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
       if (browserOffline()) return error.show(widget.t("offlineSend"));
       const invalid = widget.checkBody(area.value);
       if (invalid) return error.show(invalid);
@@ -3058,8 +3166,8 @@ var ThreadView = class {
     });
     return form;
   }
-  /** @param {Chat} chat @param {string} text */
-  replyForm(chat, text) {
+  /** @param {Chat} chat @param {string} text @param {boolean} locked sending refused */
+  replyForm(chat, text, locked) {
     const widget = this.widget;
     const area = (
       /** @type {HTMLTextAreaElement} */
@@ -3069,11 +3177,13 @@ var ThreadView = class {
         maxlength: String(MAX_COMMENT_LENGTH),
         placeholder: widget.t("replyPlaceholder"),
         "aria-label": widget.t("replyLabel"),
-        disabled: chat.pending ? true : null
+        disabled: chat.pending ? true : null,
+        readonly: locked
       })
     );
     area.value = text;
     const error = errorBox();
+    if (locked) error.show(widget.t("readOnlyNotice"));
     const form = (
       /** @type {HTMLFormElement} */
       el("form", { class: "imagechat-reply", novalidate: true }, [
@@ -3085,7 +3195,7 @@ var ThreadView = class {
             type: "submit",
             class: "imagechat-button imagechat-button--primary imagechat-submit",
             text: widget.t("send"),
-            disabled: chat.pending ? true : null
+            disabled: chat.pending || locked
           })
         ])
       ])
@@ -3093,6 +3203,7 @@ var ThreadView = class {
     submitOnCtrlEnter(area, form);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (widget.isReadOnly()) return error.show(widget.t("readOnlyNotice"));
       if (browserOffline()) return error.show(widget.t("offlineSend"));
       const invalid = widget.checkBody(area.value) || widget.takeGuestName(form);
       if (invalid) return error.show(invalid);
@@ -3108,6 +3219,10 @@ var ThreadView = class {
           this.node.querySelector(".imagechat-reply textarea")
         );
         if (current && !current.value) current.value = body;
+        if (!current) {
+          this.returnedReply = body;
+          this.render();
+        }
         const box = (
           /** @type {HTMLElement | null} */
           this.node.querySelector(".imagechat-reply .imagechat-error")
@@ -3208,6 +3323,9 @@ function resolveImage(target) {
     img
   );
 }
+function isStaff(user) {
+  return Boolean(user && (user.role === "moderator" || user.role === "admin"));
+}
 function normalizeConfig(input, img) {
   const server = normalizeServer(
     input.server || (typeof location !== "undefined" ? location.origin : "")
@@ -3259,6 +3377,7 @@ var Widget = class {
     this.notice = dom.notice;
     this.presence = dom.presence;
     this.delayed = dom.delayed;
+    this.readOnlyNote = dom.readOnlyNote;
     this.pills = dom.pills;
     this.live = dom.live;
     this.darkQuery = null;
@@ -3302,7 +3421,7 @@ var Widget = class {
     const surface = el("div", {
       class: "imagechat-surface",
       role: "group",
-      tabindex: this.config.readonly ? null : "0",
+      tabindex: this.isReadOnly() ? null : "0",
       "aria-label": this.t("surfaceLabel")
     });
     const surfaceHint = el("span", {
@@ -3314,12 +3433,24 @@ var Widget = class {
     const notice = el("div", { class: "imagechat-notice", role: "alert", hidden: true });
     const presence = el("div", { class: "imagechat-presence", "aria-hidden": "true", hidden: true });
     const delayed = el("div", { class: "imagechat-delayed", role: "status", hidden: true });
-    const pills = el("div", { class: "imagechat-pills" }, [delayed, presence]);
+    const readOnlyNote = el("div", { class: "imagechat-readonly", role: "status", hidden: true });
+    const pills = el("div", { class: "imagechat-pills" }, [readOnlyNote, delayed, presence]);
     const stack = el("div", { class: "imagechat-stack" }, [notice, pills]);
     const live = el("div", { class: "imagechat-live imagechat-visually-hidden", "aria-live": "polite" });
     root.append(surface, banner, stack, live);
     this.insertionPoint().insertAdjacentElement("afterend", root);
-    return { root, surface, surfaceHint, banner, notice, presence, delayed, pills, live };
+    return {
+      root,
+      surface,
+      surfaceHint,
+      banner,
+      notice,
+      presence,
+      delayed,
+      readOnlyNote,
+      pills,
+      live
+    };
   }
   /** After <picture> wrappers and outside links, so a click never follows the link. */
   insertionPoint() {
@@ -3419,13 +3550,11 @@ var Widget = class {
         this.renderConnectionState();
         this.renderPresence();
       }),
-      channel.api.changes.listen(() => {
-        this.thread.render();
-        this.renderMarkers();
-      })
+      // Who writes changed: a moderator's session may write where others may not.
+      channel.api.changes.listen(() => this.renderReadOnly())
     ];
     this.detachChannel = () => detach.forEach((fn) => fn());
-    this.renderMarkers();
+    this.renderReadOnly();
     this.renderConnectionState();
     this.renderPresence();
     this.openDeepLink();
@@ -3509,6 +3638,9 @@ var Widget = class {
         this.renderConnectionState();
         this.renderPresence();
         break;
+      case "readonly":
+        this.renderReadOnly();
+        break;
       default:
         break;
     }
@@ -3530,14 +3662,26 @@ var Widget = class {
     }
   }
   /**
+   * Whether this visitor may not write here: the page asked so (`readonly`), or the server
+   * closed writes to all but moderators and admins.
+   */
+  isReadOnly() {
+    return this.config.readonly || this.writesClosedByServer();
+  }
+  /** The server refuses this visitor's writes here: the image is locked, or the site read-only. */
+  writesClosedByServer() {
+    const channel = this.channel;
+    return Boolean(channel && channel.readOnly && !isStaff(channel.api.user));
+  }
+  /**
    * Whether the current user may move, resolve and delete this chat: its author, moderators
    * and admins (the server checks again).
    * @param {Chat} chat
    */
   canMove(chat) {
     const user = this.channel?.api.user;
-    if (!user || this.config.readonly || chat.pending) return false;
-    return user.id === chat.author?.id || user.role === "moderator" || user.role === "admin";
+    if (!user || this.isReadOnly() || chat.pending) return false;
+    return user.id === chat.author?.id || isStaff(user);
   }
   /**
    * A viewport point as percentages of the picture, kept on it.
@@ -3616,7 +3760,7 @@ var Widget = class {
       this.thread.close(false);
       return;
     }
-    if (this.config.readonly || !this.channel) return;
+    if (this.isReadOnly() || !this.channel) return;
     this.cancelPlacing();
     const spot = this.percentAt(event.clientX, event.clientY);
     if (spot) this.composer.open(spot.x, spot.y);
@@ -3627,7 +3771,7 @@ var Widget = class {
    * @param {KeyboardEvent} event
    */
   onSurfaceKey(event) {
-    if (event.target !== this.surface || this.config.readonly || !this.channel) return;
+    if (event.target !== this.surface || this.isReadOnly() || !this.channel) return;
     if (this.placing) {
       const step = arrowStep(event);
       if (step) {
@@ -3730,6 +3874,7 @@ var Widget = class {
   }
   /** @param {unknown} err */
   errorText(err) {
+    if (isReadOnlyRefusal(err)) return this.t("readOnlyNotice");
     if (err instanceof ApiError) {
       if (err.code === "network") return this.t("networkError");
       if (err.code === "timeout") return this.t("timeoutError");
@@ -3786,6 +3931,29 @@ var Widget = class {
     this.banner.hidden = !text;
     this.root.classList.toggle("imagechat--offline", Boolean(text));
   }
+  /**
+   * Follows whether this visitor may write, live: while not, new markers cannot be placed, an
+   * open composer closes (or, holding typed text, keeps it and refuses to send), writing controls
+   * leave the thread, and a pill says so when the server closed writes. All of it comes back when
+   * writes open again.
+   */
+  renderReadOnly() {
+    if (this.destroyed) return;
+    const readOnly = this.isReadOnly();
+    if (readOnly) {
+      this.surface.removeAttribute("tabindex");
+      this.cancelPlacing();
+    } else {
+      this.surface.setAttribute("tabindex", "0");
+    }
+    this.root.classList.toggle("imagechat--readonly", readOnly);
+    this.composer.followReadOnly();
+    const closed = this.writesClosedByServer();
+    this.readOnlyNote.hidden = !closed;
+    this.readOnlyNote.textContent = closed ? this.t("readOnlyNotice") : "";
+    this.renderMarkers();
+    this.thread.render();
+  }
   /** "N viewing": from the server's presence, only while the socket is live. */
   renderPresence() {
     const channel = this.channel;
@@ -3838,19 +4006,11 @@ var Widget = class {
     if (this.config.sso && this.channel) this.channel.readIdentity = this.identity;
     this.surface.setAttribute("aria-label", this.t("surfaceLabel"));
     this.surfaceHint.textContent = this.t("surfaceKeyboardHint");
-    if (this.config.readonly) {
-      this.surface.removeAttribute("tabindex");
-      this.composer.close(false);
-      this.cancelPlacing();
-    } else {
-      this.surface.setAttribute("tabindex", "0");
-    }
     this.applyTheme();
     this.layout();
-    this.renderMarkers();
+    this.renderReadOnly();
     this.renderPresence();
     this.renderConnectionState();
-    this.thread.render();
   }
   destroy() {
     if (this.destroyed) return;

@@ -304,6 +304,24 @@ async def test_a_locked_image_refuses_writes_but_moderators_and_other_images(api
     ).status_code == 201
 
 
+async def test_unlocking_an_image_of_a_read_only_site_tells_viewers_it_stays_read_only(
+    api: Api,
+) -> None:
+    key = api.tenant.api_secret
+    mod = await moderator(api)
+    lock = {"urlId": "image-1", "readOnly": True, "broadcastId": new_bid()}
+    assert (await api.post("/admin/images/read-only", json=lock, token=mod)).status_code == 200
+    changed = await api.patch("/admin/settings", json={"readOnly": True}, api_key=key)
+    assert changed.status_code == 200, changed.text
+    unlock = lock | {"readOnly": False, "broadcastId": new_bid()}
+    answer = await api.post("/admin/images/read-only", json=unlock, token=mod)
+    assert answer.status_code == 200 and answer.json()["readOnly"] is False  # the lock is off
+    snapshot = await api.chats()
+    assert snapshot["readOnly"] is True
+    events = (await api.events(epoch=snapshot["epoch"], since=0))["events"]
+    assert [e["readOnly"] for e in events] == [True, True]  # but writes stay refused
+
+
 async def test_lock_refusals(api: Api) -> None:
     guest = await api.guest()
     body = {"urlId": "image-1", "readOnly": True, "broadcastId": new_bid()}

@@ -598,10 +598,13 @@ def lock_image(actor: User, broadcast_id: str, url_id: str, read_only: bool) -> 
         moderation.may_moderate(actor)
         offset = yield from tx.take_offset(url_id)
         yield from run(sql.LOCK_IMAGE, read_only, tx.channel_id)
+        # Viewers learn whether their writes are refused now, as the snapshot's readOnly says:
+        # unlocking an image of a read-only site leaves it read-only for them.
+        refused = read_only or tx.tenant.readonly
         return _Change(
             status=200,
             url_id=url_id,
-            event=moderation.image_updated(tx.position(url_id), broadcast_id, read_only),
+            event=moderation.image_updated(tx.position(url_id), broadcast_id, refused),
             answer={"urlId": url_id, "readOnly": read_only, "offset": offset},
         )
 

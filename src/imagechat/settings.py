@@ -44,6 +44,10 @@ class Settings:
     ws_replay_burst: float = 5000.0
     # Operations: with a token, GET /metrics wants it as a Bearer token; without, loopback only
     metrics_token: str = ""
+    # FastAPI's own OpenTelemetry spans and metrics per request, for a process whose OpenTelemetry
+    # SDK is configured (by the operator). Off by default: it costs every request CPU even when
+    # nothing is configured, and /metrics covers what the server itself counts.
+    opentelemetry: bool = False
     # Upkeep
     usage_flush_seconds: float = 10.0
     gap_check_seconds: float = 2.0  # the head check: bounds how late a lost tail arrives

@@ -240,7 +240,10 @@ class Bystander:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
     database = tmp_path_factory.mktemp("wsfuzz") / "wsfuzz.db"
-    running = ThreadServer(f"sqlite+aiosqlite:///{database}", usage_flush_seconds=3600)
+    # No write limit: each example writes a calm event, faster than 20/s on a quick machine.
+    running = ThreadServer(
+        f"sqlite+aiosqlite:///{database}", usage_flush_seconds=3600, write_rate=0.0
+    )
     running.start()
     try:
         assert running.store is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from opentelemetry import trace
 from restkit import Api, assert_error
 
 from imagechat.settings import Settings
@@ -66,3 +68,26 @@ async def test_metrics_want_the_token_when_one_is_set(
         right = {"Authorization": "Bearer s3cret"}
         answer = await client.get("/metrics", headers=right)
         assert answer.status_code == 200 and "imagechat_connections" in answer.text
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_fastapi_opentelemetry_runs_only_when_the_setting_asks(
+    enabled: bool, database_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an OpenTelemetry SDK configured in the process, requests are traced only when
+    `opentelemetry` is on; off (the default), that layer is skipped altogether."""
+    asked: list[str] = []
+
+    class Recording(trace.TracerProvider):  # an SDK's provider, as far as FastAPI can tell
+        def get_tracer(self, name: str, *args: Any, **kwargs: Any) -> trace.Tracer:
+            asked.append(name)
+            return trace.NoOpTracer()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", Recording)
+    settings = Settings(database_url=database_url, opentelemetry=enabled)
+    app = create_app(settings, store)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/healthz")).status_code == 200
+    assert bool(asked) is enabled

@@ -87,6 +87,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # apidocs serves /docs with its assets from this server, not a CDN
         redoc_url=None,
+        telemetry=None
+        if settings.opentelemetry
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
     app.include_router(api.router)

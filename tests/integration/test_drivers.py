@@ -7,6 +7,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Generator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -15,6 +16,7 @@ from imagechat.domain import limits
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
+from imagechat.storage.checkpoints import Checkpointer
 from imagechat.storage.drivers import SqliteDriver
 from imagechat.storage.sql_dialects import combined_inserts, prepared
 from imagechat.storage.steps import Query, one
@@ -127,3 +129,36 @@ async def test_connections_in_use_count_a_transaction_while_it_runs(store: Store
     await running
     assert busy == 1
     assert store.connections_in_use() == {"driver": 0, "sqlalchemy": 0}
+
+
+async def test_sqlite_commits_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
+    """A commit never copies the log into the database file (that wait was the tail of the
+    write latency); the Checkpointer does, beside the writer."""
+    path = tmp_path / "checkpoints.db"
+    store = await Store.open(f"sqlite+aiosqlite:///{path}", run_migrations=True)
+    try:
+        tenant = await store.create_tenant("checkpoints")
+        driver = store._driver
+        assert isinstance(driver, SqliteDriver)
+        driver.checkpointer.stop()  # before the first write: the writer runs alone
+        assert isinstance(await _create(store, tenant, "warm.jpg"), dict)
+        before = path.stat().st_size
+        for n in range(300):
+            assert isinstance(await _create(store, tenant, f"img-{n // 400}"), dict)
+        wal = Path(f"{path}-wal")
+        # Twice past the point (1000 pages of 4 KiB) where a commit would have checkpointed...
+        assert wal.stat().st_size > 2 * 1000 * 4096
+        assert path.stat().st_size == before  # ...and no commit checkpointed
+        beside = Checkpointer(str(path), interval=0.01)
+        beside.start()
+        beside.committed()
+        for _ in range(500):
+            if beside.checkpoints:
+                break
+            await asyncio.sleep(0.01)
+        beside.stop()
+        assert beside.checkpoints >= 1
+        assert path.stat().st_size > before
+        assert len((await store.snapshot(tenant, "img-0")).chats) == 300
+    finally:
+        await store.close()

@@ -4,7 +4,8 @@ SQLite: one thread of its own holds the one write connection and runs each write
 write costs one hop between the event loop and a thread, not one per statement, and writers
 queued meanwhile commit together (a savepoint each). SQLite has a single writer anyway; that
 thread's queue is where concurrent writers wait. Reads run whole in a small pool of reader
-threads, each with its own connection: in WAL mode they never wait for the writer.
+threads, each with its own connection: in WAL mode they never wait for the writer. The log is
+checkpointed beside the writer, not inside its commits (checkpoints.py).
 
 PostgreSQL: asyncpg straight from one pool, statements prepared once per connection. Writers
 run truly in parallel and row locks (see write_sql.py) order them; a read is one REPEATABLE
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from imagechat.storage.checkpoints import Checkpointer
 from imagechat.storage.sql_dialects import combined_inserts, prepared
 from imagechat.storage.steps import Query, Steps
 from imagechat.storage.values import for_sqlite
@@ -55,6 +57,10 @@ def _sqlite_connection(path: str, *, reader: bool) -> sqlite3.Connection:
     pragmas = ["journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"]
     if reader:
         pragmas.append("query_only=1")
+    else:
+        # Its commits never checkpoint: the Checkpointer does, beside it (checkpoints.py).
+        # A log reset after a checkpoint is cut back to 64 MiB.
+        pragmas += ["wal_autocheckpoint=0", f"journal_size_limit={64 * 1024 * 1024}"]
     for pragma in pragmas:
         db.execute(f"PRAGMA {pragma}")
     return db
@@ -86,8 +92,11 @@ def _drive_sqlite(db: sqlite3.Connection, steps: Steps[T]) -> T:
 
 
 class SqliteDriver:
-    def __init__(self, path: str, *, max_group: int = 64, readers: int = 2) -> None:
+    def __init__(
+        self, path: str, *, max_group: int = 64, readers: int = 2, checkpoint_seconds: float = 1.0
+    ) -> None:
         self._path = path
+        self.checkpointer = Checkpointer(path, interval=checkpoint_seconds)
         self._max_group = max_group
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -131,6 +140,7 @@ class SqliteDriver:
         if self._writer is None:
             self._writer = threading.Thread(target=self._work, name="imagechat-writer", daemon=True)
             self._writer.start()
+            self.checkpointer.start()
         self._jobs.put(_Job(steps, loop, future))
         self._writing += 1
         try:
@@ -143,6 +153,7 @@ class SqliteDriver:
             self._jobs.put(None)
             await asyncio.to_thread(self._writer.join)
             self._writer = None
+        await asyncio.to_thread(self.checkpointer.stop)
         self._readers.shutdown(wait=True)
         for db in self._reader_connections:
             db.close()
@@ -187,6 +198,7 @@ class SqliteDriver:
                 else:
                     outcomes.extend(self._in_savepoint(db, job) for job in group)
                 db.execute("COMMIT")
+                self.checkpointer.committed()
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")

@@ -20,9 +20,10 @@ class Settings:
     demo: bool = False
     # Live delivery
     max_batch: int = 100  # events per array frame at most
-    # A channel's events within this long after its last fan-out leave together as one frame.
-    # 50 ms (the protocol's bound) is imperceptible to people and, under a burst, lets each
-    # connection take several events per write (benchmarks/README.md measures 10/25/50).
+    # A channel sends one frame per this long on average: events within that pace go out at
+    # once, events beyond it leave together as one frame. 50 ms (the protocol's bound) is
+    # imperceptible to people and, under a burst, lets each connection take several events
+    # per write (benchmarks/README.md measures 10/25/50).
     batch_window_ms: float = 50.0
     queue_limit: int = 2000  # queued events per connection before it is closed with 4008
     ping_interval: float = 20.0

@@ -31,6 +31,10 @@ ChannelHook = Callable[[ChannelKey], None]
 
 RETRY_FIRST = 0.05
 RETRY_MAX = 2.0
+# Frames a channel may send at once, back to back, before the batching window holds its
+# events: at most one per window on average, with this much slack for writes that come
+# unevenly (20 writes/s arrive 50 ms apart only on average).
+IMMEDIATE_FRAMES = 4
 
 
 class _Stale:
@@ -42,11 +46,12 @@ STALE = _Stale()
 
 class Channel:
     __slots__ = (
+        "allowance",
+        "allowance_at",
         "batch",
         "feed",
         "flush_at",
         "key",
-        "last_flush",
         "presence_sent",
         "remote",
         "subscribers",
@@ -61,7 +66,9 @@ class Channel:
         # Events in order, waiting for the channel's next flush (the batching window).
         self.batch: list[EventFrame] = []
         self.flush_at: asyncio.TimerHandle | None = None
-        self.last_flush = -1e9
+        # Frames it may send at once (see Hub._schedule), as of `allowance_at`.
+        self.allowance = float(IMMEDIATE_FRAMES)
+        self.allowance_at = -1e9
 
     @property
     def viewers(self) -> int:
@@ -79,9 +86,11 @@ def frames_from_log(
 class Hub:
     """Fan-out with a batching window per channel.
 
-    An event on a channel that flushed more than `window` seconds ago goes out at once. Events
-    that follow within the window are gathered and leave together when it closes (or when
-    `max_batch` are waiting) as one array frame, built once and shared by every subscriber.
+    A channel sends one frame per `window` on average, each built once and shared by every
+    subscriber. An event goes out at once while the channel is within that pace, with slack
+    for a few frames back to back (`IMMEDIATE_FRAMES`), so events that come unevenly at a
+    moderate rate are not held. Beyond it, events wait and leave together as one array frame
+    when the channel may send again (at most `window` later, or once `max_batch` wait).
     """
 
     def __init__(
@@ -211,11 +220,22 @@ class Hub:
         if channel.flush_at is not None:
             return
         loop = asyncio.get_running_loop()
-        due = channel.last_flush + self.window
-        if due <= loop.time():
-            self._flush(channel)  # quiet lately: no reason to wait
+        now = loop.time()
+        allowance = self._allowance(channel, now)
+        if allowance >= 1:
+            self._flush(channel)  # within the pace: no reason to wait
         else:
-            channel.flush_at = loop.call_at(due, self._flush, channel)
+            # Until the channel may send again: at most one window.
+            channel.flush_at = loop.call_at(
+                now + (1 - allowance) * self.window, self._flush, channel
+            )
+
+    def _allowance(self, channel: Channel, now: float) -> float:
+        """Frames the channel may send now: one more per window since its last, up to a few."""
+        if self.window <= 0:
+            return float(IMMEDIATE_FRAMES)
+        earned = (now - channel.allowance_at) / self.window
+        return min(float(IMMEDIATE_FRAMES), channel.allowance + earned)
 
     def _flush(self, channel: Channel) -> None:
         if channel.flush_at is not None:
@@ -224,6 +244,8 @@ class Hub:
         events, channel.batch = channel.batch, []
         if not events:
             return
+        loop = asyncio.get_running_loop()
+        allowance = self._allowance(channel, loop.time())
         if len(events) == 1:
             shared: F.Events = events[0]
         else:
@@ -242,9 +264,10 @@ class Hub:
                     self._apply(channel, connection, subscription, subscription.on_event(frame))
         if sent:
             self._meter.delivered(shared.tenant_id, sent * len(events), sent * shared.nbytes)
-        # The window runs from the end of the fan-out: when fanning out takes longer than the
+        # The pace counts from the end of the fan-out: when fanning out takes longer than the
         # window (thousands of viewers), what arrived meanwhile still leaves as one batch.
-        channel.last_flush = asyncio.get_running_loop().time()
+        channel.allowance = max(0.0, allowance - 1)
+        channel.allowance_at = loop.time()
 
     def _apply(
         self, channel: Channel, connection: LiveConnection, subscription: Subscription, step: Step

@@ -41,6 +41,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from httpclient import Http
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 README = HERE / "README.md"
@@ -266,40 +268,6 @@ async def flat_out(
     start = time.perf_counter()
     await asyncio.gather(*(writer(w) for w in range(writers)))
     return sum(done) / (time.perf_counter() - start)
-
-
-# --- REST through a lean HTTP/1.1 client ----------------------------------------------------------
-
-
-class Http:
-    """One keep-alive HTTP/1.1 connection that sends prebuilt requests."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(
-        self, method: str, path: str, body: dict[str, Any], token: str = ""
-    ) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        data = json.dumps(body).encode()
-        auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        self.writer.write(
-            f"{method} {path} HTTP/1.1\r\nHost: bench\r\n{auth}Content-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n".encode()
-            + data
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
-        return status, await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
 
 
 def chat_body(image: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from restkit import Api, assert_error, b64, new_bid, sso_payload
 
 from imagechat.domain import limits, tokens
 from imagechat.domain.models import User
+from imagechat.settings import Settings
+from imagechat.web.app import create_app
 
 JSON = {"Content-Type": "application/json"}
 
@@ -664,3 +666,38 @@ async def test_rate_limited_writes_get_429_with_retry_after(
         assert (await limited.chats())["offset"] == 2
         by_key = await limited.post("/chats", json=chat_body(), api_key=tenant.api_secret)
         assert by_key.status_code == 201, by_key.text
+
+
+# --- the server's own failures -------------------------------------------------------------------
+
+
+async def test_a_server_failure_is_a_500_in_the_error_shape_with_the_usual_headers(
+    database_url: str, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the ordinary way and on the write lane alike, and never with the failure's text."""
+
+    async def failing(*_: object, **__: object) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(store, "snapshot", failing)
+    monkeypatch.setattr(store, "write", failing)
+    tenant = await store.create_tenant(f"t-{new_bid()[:8]}")
+    app = create_app(Settings(database_url=database_url, write_rate=0.0), store)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            api = Api(client, tenant)
+            token = await api.guest()
+            answers = [
+                await api.get("/chats", params={"urlId": "i"}),
+                await api.post(
+                    "/chats",
+                    json={"urlId": "i", "x": 1, "y": 1, "comment": "c", "broadcastId": new_bid()},
+                    token=token,
+                ),
+            ]
+    for answer in answers:
+        body = assert_error(answer, 500, "internal_error")
+        assert "secret" not in body["message"]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"

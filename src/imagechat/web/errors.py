@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from imagechat.domain.errors import ImageChatError, RateLimited
+from imagechat.web.headers import EVERY_ANSWER
 from imagechat.web.responses import error_response
 
 log = logging.getLogger(__name__)
@@ -72,4 +73,6 @@ async def _http(request: Request, exc: HTTPException) -> Response:
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
-    return error_response(500, "internal_error", "the server failed; the error was logged")
+    return error_response(
+        500, "internal_error", "the server failed; the error was logged", EVERY_ANSWER
+    )

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.test_widget_page import SSO_PAGE, _sso
+
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
@@ -125,3 +127,44 @@ def test_a_write_refused_as_read_only_turns_the_widget_read_only(
     expect(composer.locator("button[type=submit]")).to_be_disabled()
     expect(page.locator("button.imagechat-marker")).to_have_count(0)
     assert server.chats(url_id) == []
+
+
+def test_on_a_locked_image_an_sso_moderator_writes_before_any_session_and_others_cannot(
+    pages: Any, server: Any, static_site: Any, ui: Any
+) -> None:
+    """Before a first write there is no session to tell the role: the site's SSO payload does
+    (the server checks its signature when the moderator writes)."""
+    server.lock_image("sso-page", True)
+    secret = server.demo_api_secret()
+    views = {}
+    for name, user in (
+        ("moderator", {"id": "mod-7", "username": "Mona", "isModerator": True}),
+        ("member", {"id": "user-7", "username": "Uma"}),
+    ):
+        address = static_site.add(
+            f"/sso-{name}.html",
+            SSO_PAGE.format(server=server.base, sso=json.dumps(_sso(secret, user))),
+        )
+        page = pages.page(pages.context())
+        page.goto(address)
+        expect(page.locator(".imagechat")).to_have_attribute("data-state", "live")
+        views[name] = page
+
+    member = views["member"]
+    expect(member.locator(".imagechat-readonly")).to_be_visible(timeout=5000)
+    ui.click_image(member, 0.5, 0.5, "#pic")
+    expect(member.locator(".imagechat-composer")).to_be_hidden()
+
+    moderator = views["moderator"]
+    expect(moderator.locator(".imagechat-readonly")).to_be_hidden()
+    ui.click_image(moderator, 0.4, 0.6, "#pic")
+    composer = moderator.locator(".imagechat-composer")
+    expect(composer).to_be_visible()
+    composer.locator("textarea").fill("a note on a locked image")
+    composer.locator("button[type=submit]").click()
+    expect(composer).to_be_hidden()
+    expect(moderator.locator("button.imagechat-marker")).to_have_count(1)
+    # The member sees it arrive live, and still may not write.
+    expect(member.locator("button.imagechat-marker")).to_have_count(1, timeout=5000)
+    [chat] = server.chats("sso-page")
+    assert chat["author"]["role"] == "moderator"

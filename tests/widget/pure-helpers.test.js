@@ -6,6 +6,7 @@ import { clusterMarkers } from "../../widget/src/clusters.js";
 import { isOlderEpoch, isOtherEpoch } from "../../widget/src/epoch.js";
 import { CATALOGUES, relativeTime, resolveLocale, translate } from "../../widget/src/i18n/index.js";
 import { initials, personColour } from "../../widget/src/people.js";
+import { isStaff, ssoNamesStaff } from "../../widget/src/staff.js";
 
 test("every catalogue has exactly the English keys, and no empty string", () => {
   const english = Object.keys(CATALOGUES.en).sort();
@@ -123,4 +124,21 @@ test("every person's colour keeps white initials readable (WCAG AA, 4.5:1)", () 
     const ratio = 1.05 / (lum + 0.05);
     assert.ok(ratio >= 4.5, `${colour}: ${ratio.toFixed(2)}`);
   }
+});
+
+test("an SSO payload names staff by isAdmin or isModerator, JSON true only", () => {
+  const payload = (user) => ({
+    userDataJSONBase64: Buffer.from(JSON.stringify(user)).toString("base64"),
+    verificationHash: "x",
+    timestamp: 1,
+  });
+  assert.equal(ssoNamesStaff(payload({ id: "1", username: "Zoë", isModerator: true })), true);
+  assert.equal(ssoNamesStaff(payload({ id: "1", username: "a", isAdmin: true })), true);
+  assert.equal(ssoNamesStaff(payload({ id: "1", username: "a", isAdmin: "true" })), false);
+  assert.equal(ssoNamesStaff(payload({ id: "1", username: "a" })), false);
+  assert.equal(ssoNamesStaff({ userDataJSONBase64: "%%%", verificationHash: "", timestamp: 0 }), false);
+  assert.equal(ssoNamesStaff({ userDataJSONBase64: btoa("[1,"), verificationHash: "", timestamp: 0 }), false);
+  assert.equal(ssoNamesStaff(null), false);
+  assert.equal(isStaff({ id: "sso:1", name: "a", avatarUrl: null, role: "moderator" }), true);
+  assert.equal(isStaff({ id: "g:1", name: "a", avatarUrl: null, role: "user" }), false);
 });

@@ -10,6 +10,7 @@ import { deriveUrlId, watchSource } from "./image-identity.js";
 import { placeAtViewport, renderedImageBox } from "./layout.js";
 import { MAX_COMMENT_LENGTH } from "./limits.js";
 import { browserOffline, network } from "./network.js";
+import { isStaff, ssoNamesStaff } from "./staff.js";
 import { ensureStylesheet } from "./stylesheet.js";
 import { clampPercent, normalizeServer, uuid } from "./util.js";
 import { ComposerView } from "./views/composer.js";
@@ -37,13 +38,6 @@ function resolveImage(target) {
   return /** @type {HTMLImageElement} */ (img);
 }
 
-/**
- * Moderators and admins: they write where others may not (a locked image, a read-only site).
- * @param {User | null} user
- */
-function isStaff(user) {
-  return Boolean(user && (user.role === "moderator" || user.role === "admin"));
-}
 
 /**
  * @param {Partial<WidgetConfig>} input
@@ -451,7 +445,10 @@ export class Widget {
   /** The server refuses this visitor's writes here: the image is locked, or the site read-only. */
   writesClosedByServer() {
     const channel = this.channel;
-    return Boolean(channel && channel.readOnly && !isStaff(channel.api.user));
+    if (!channel || !channel.readOnly) return false;
+    const user = channel.api.user;
+    // Without a session yet, a site's SSO payload is what tells moderators and admins apart.
+    return !(user ? isStaff(user) : ssoNamesStaff(this.config.sso));
   }
 
   /**

@@ -2125,6 +2125,21 @@
   // widget/src/limits.js
   var MAX_COMMENT_LENGTH = 2e3;
 
+  // widget/src/staff.js
+  function isStaff(user) {
+    return Boolean(user && (user.role === "moderator" || user.role === "admin"));
+  }
+  function ssoNamesStaff(sso) {
+    if (!sso || typeof sso.userDataJSONBase64 !== "string") return false;
+    try {
+      const bytes = Uint8Array.from(atob(sso.userDataJSONBase64), (c) => c.charCodeAt(0));
+      const user = JSON.parse(new TextDecoder().decode(bytes));
+      return Boolean(user) && (user.isAdmin === true || user.isModerator === true);
+    } catch {
+      return false;
+    }
+  }
+
   // widget/src/views/crop.js
   var ZOOM = 1.6;
   function imageCrop(img, x, y, label) {
@@ -3325,9 +3340,6 @@
       img
     );
   }
-  function isStaff(user) {
-    return Boolean(user && (user.role === "moderator" || user.role === "admin"));
-  }
   function normalizeConfig(input, img) {
     const server = normalizeServer(
       input.server || (typeof location !== "undefined" ? location.origin : "")
@@ -3673,7 +3685,9 @@
     /** The server refuses this visitor's writes here: the image is locked, or the site read-only. */
     writesClosedByServer() {
       const channel = this.channel;
-      return Boolean(channel && channel.readOnly && !isStaff(channel.api.user));
+      if (!channel || !channel.readOnly) return false;
+      const user = channel.api.user;
+      return !(user ? isStaff(user) : ssoNamesStaff(this.config.sso));
     }
     /**
      * Whether the current user may move, resolve and delete this chat: its author, moderators

@@ -26,13 +26,18 @@ def has_class(name: str) -> re.Pattern[str]:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
 
 
-def test_a_lock_turns_an_open_widget_read_only_live_and_back(
-    pages: Any, server: Any, ui: Any, remember_name: Any
-) -> None:
+def _demo_as_rita(pages: Any, ui: Any, remember_name: Any) -> tuple[Any, str]:
+    """The demo page open for a guest whose name is already known, and its image's urlId."""
     context = pages.context()
     remember_name(context, "Rita")
     page = pages.open_demo(context)
-    url_id = ui.url_id_of(page)
+    return page, ui.url_id_of(page)
+
+
+def test_a_lock_turns_an_open_widget_read_only_live_and_back(
+    pages: Any, server: Any, ui: Any, remember_name: Any
+) -> None:
+    page, url_id = _demo_as_rita(pages, ui, remember_name)
     existing = server.create_chat(url_id, 70, 70, "written before the lock")
     chat_id = existing["chat"]["id"]
     marker = page.locator(f"button.imagechat-marker[data-chat-id='{chat_id}']")
@@ -94,10 +99,7 @@ def test_a_lock_turns_an_open_widget_read_only_live_and_back(
 def test_a_write_refused_as_read_only_turns_the_widget_read_only(
     pages: Any, server: Any, ui: Any, remember_name: Any
 ) -> None:
-    context = pages.context()
-    remember_name(context, "Rita")
-    page = pages.open_demo(context)
-    url_id = ui.url_id_of(page)
+    page, url_id = _demo_as_rita(pages, ui, remember_name)
 
     # The image is not locked: only the refusal (as the server words one) can tell the widget.
     def refuse(route: Any) -> None:

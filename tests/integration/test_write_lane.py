@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from restkit import Api, assert_error, new_bid
 
+from imagechat.domain.limits import MAX_ID_PARAMETER
 from imagechat.settings import Settings
 from imagechat.web import api as rest
 from imagechat.web.app import create_app
 from imagechat.web.write_lane import WriteLane
 
 LANE = WriteLane(app=None, routes=rest.WRITE_LANE)  # type: ignore[arg-type]
-ID = "c" * 64
+ID = "c" * MAX_ID_PARAMETER
 
 
 def _scope(method: str, path: str, query: str = "") -> dict[str, Any]:
@@ -88,7 +89,7 @@ def test_every_lane_route_is_the_documented_route_with_the_same_parameters() -> 
         for parameter in operation.get("parameters", ()):
             assert parameter["required"], (route, parameter)
             if parameter["name"] != "tenantId":
-                assert parameter["schema"]["maxLength"] == 64, (route, parameter)
+                assert parameter["schema"]["maxLength"] == MAX_ID_PARAMETER, (route, parameter)
 
 
 async def test_failures_on_the_lane_answer_as_fastapi_does(api: Api) -> None:

@@ -38,7 +38,6 @@ function resolveImage(target) {
   return /** @type {HTMLImageElement} */ (img);
 }
 
-
 /**
  * @param {Partial<WidgetConfig>} input
  * @param {HTMLImageElement} img

@@ -13,6 +13,8 @@ MAX_USER_ID = 128  # an SSO user's id, as the site's backend names it
 MAX_PAGE_URL = 2048
 MAX_AVATAR_URL = 2048
 MAX_TENANT_ID = 64
+# A chat or comment id in a path, a broadcastId or an epoch in a query string.
+MAX_ID_PARAMETER = 64
 MAX_API_SECRET = 128
 MAX_SSO_USER_DATA = 8192
 MAX_WS_MESSAGE_BYTES = 8192

@@ -30,7 +30,6 @@ class Checkpointer:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.checkpoints = 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -65,7 +64,6 @@ class Checkpointer:
                         db = sqlite3.connect(self._path, isolation_level=None)
                     try:
                         db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                        self.checkpoints += 1
                     except sqlite3.Error as error:  # a full disk, say: the log just grows
                         log.warning("checkpointing %s failed: %r", self._path, error)
                 if self._stopping:

@@ -61,14 +61,14 @@ class _LiveCollector(Collector):
                 pool.add_metric([name], busy)
         yield from (connections, subscriptions, channels, pool)
         if services is not None:
-            yield from _deliveries(services.live)
-            yield from _repair_and_broker(services.live)
+            yield from _live_counts(services.live)
 
 
-def _deliveries(live: Any) -> Iterator[Metric]:
-    """What this node sent its viewers: events, bytes, shared batch frames and 4008 closes."""
+def _live_counts(live: Any) -> Iterator[Metric]:
+    """The live layer's running counts: what this node sent its viewers, its repairs from the
+    log, and the broker's state."""
     meter, hub = live.meter, live.hub
-    for name, documentation, value in (
+    counts: list[tuple[str, str, int]] = [
         (
             "imagechat_deliveries",
             "Events delivered to viewers (one per event per viewer, replays included)",
@@ -90,16 +90,6 @@ def _deliveries(live: Any) -> Iterator[Metric]:
             "Connections closed with 4008 because they did not read what they were sent",
             meter.slow_closes,
         ),
-    ):
-        counter = CounterMetricFamily(name, documentation)
-        counter.add_metric([], value)
-        yield counter
-
-
-def _repair_and_broker(live: Any) -> Iterator[Metric]:
-    """The live layer's own counts of repairs, resets and the broker's state."""
-    hub = live.hub
-    for name, documentation, value in (
         (
             "imagechat_gap_repairs",
             "Reads of the event log that filled a gap or a lost tail",
@@ -116,20 +106,23 @@ def _repair_and_broker(live: Any) -> Iterator[Metric]:
             "Periodic checks of the watched channels' heads",
             live.head_checks,
         ),
-    ):
+    ]
+    outbox = getattr(live.broker, "outbox", None)
+    if outbox is not None:
+        counts.append(
+            (
+                "imagechat_outbox_dropped",
+                "Events dropped from a full outbox (the log repairs them)",
+                outbox.dropped,
+            )
+        )
+    for name, documentation, value in counts:
         counter = CounterMetricFamily(name, documentation)
         counter.add_metric([], value)
         yield counter
     up = GaugeMetricFamily("imagechat_broker_up", "1 while the broker is reachable, else 0")
     up.add_metric([], 1.0 if live.health().ok else 0.0)
     yield up
-    outbox = getattr(live.broker, "outbox", None)
-    if outbox is not None:
-        dropped = CounterMetricFamily(
-            "imagechat_outbox_dropped", "Events dropped from a full outbox (the log repairs them)"
-        )
-        dropped.add_metric([], outbox.dropped)
-        yield dropped
 
 
 class Metrics:

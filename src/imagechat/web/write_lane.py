@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from imagechat.domain.limits import MAX_ID_PARAMETER
+
 Endpoint = Callable[..., Awaitable[Response]]
 
-# What FastAPI accepts for the write routes' ids and query parameters (Path/Query max_length).
-MAX_PARAMETER = 64
 _PARAMETER = re.compile(r"\{(\w+)\}")
 
 
@@ -87,7 +87,9 @@ class WriteLane:
                 continue
             params = matched.groupdict()
             if any(
-                len(value) > MAX_PARAMETER for name, value in params.items() if name != "tenantId"
+                len(value) > MAX_ID_PARAMETER
+                for name, value in params.items()
+                if name != "tenantId"
             ):
                 return None
             if route.query:
@@ -105,7 +107,7 @@ def _query(scope: Scope, names: tuple[str, ...]) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for name, value in parse_qsl(raw, keep_blank_values=True):
         if name in names:
-            if name in found or len(value) > MAX_PARAMETER:
+            if name in found or len(value) > MAX_ID_PARAMETER:
                 return None
             found[name] = value
     return found if len(found) == len(names) else None

@@ -20,15 +20,20 @@ from imagechat.storage.admin_reads import STATUSES, Search
 from imagechat.web import auth
 from imagechat.web.admin_schemas import BanUser, LockImage, Moderate, SiteSettings, SsoHash
 from imagechat.web.api import bodies
-from imagechat.web.api.deps import ERRORS, CurrentTenant, TenantId, broadcast, perform
+from imagechat.web.api.deps import (
+    ERRORS,
+    ChatId,
+    CommentId,
+    CurrentTenant,
+    TenantId,
+    broadcast,
+    perform,
+)
 from imagechat.web.api.deps import writer_of as _tenant_and_caller
 from imagechat.web.metrics import live_now, metrics_of
 from imagechat.web.services import services
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS)
-
-CommentId = Annotated[str, Path(max_length=64)]
-ChatId = Annotated[str, Path(max_length=64)]
 
 
 def staff(request: Request, tenant: Tenant) -> User:

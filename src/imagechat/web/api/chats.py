@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from imagechat.domain import limits, validation
@@ -12,6 +12,8 @@ from imagechat.storage import writes
 from imagechat.web.api import bodies
 from imagechat.web.api.deps import (
     ERRORS,
+    BroadcastIdQuery,
+    ChatId,
     CurrentTenant,
     Reader,
     TenantId,
@@ -24,7 +26,6 @@ from imagechat.web.services import services
 
 router = APIRouter(tags=["chats"], responses=ERRORS)
 
-ChatId = Annotated[str, Path(max_length=64)]
 UrlId = Annotated[str, Query(max_length=limits.MAX_URL_ID * 4)]
 
 
@@ -115,7 +116,7 @@ async def delete_chat(
     request: Request,
     tenantId: TenantId,
     chatId: ChatId,
-    broadcastId: Annotated[str, Query(max_length=64)],
+    broadcastId: BroadcastIdQuery,
 ) -> Response:
     tenant, actor = await writer_of(request, tenantId)
     broadcast_id = broadcast(broadcastId)

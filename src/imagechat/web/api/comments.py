@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from imagechat.domain import validation
 from imagechat.storage import writes
 from imagechat.web.api import bodies
-from imagechat.web.api.deps import ERRORS, TenantId, broadcast, perform, writer_of
+from imagechat.web.api.deps import (
+    ERRORS,
+    BroadcastIdQuery,
+    CommentId,
+    TenantId,
+    broadcast,
+    perform,
+    writer_of,
+)
 from imagechat.web.schemas import EditComment
 
 router = APIRouter(tags=["comments"], responses=ERRORS)
-
-CommentId = Annotated[str, Path(max_length=64)]
 
 
 @router.patch(
@@ -40,7 +44,7 @@ async def delete_comment(
     request: Request,
     tenantId: TenantId,
     commentId: CommentId,
-    broadcastId: Annotated[str, Query(max_length=64)],
+    broadcastId: BroadcastIdQuery,
 ) -> Response:
     tenant, actor = await writer_of(request, tenantId)
     broadcast_id = broadcast(broadcastId)

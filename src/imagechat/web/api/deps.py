@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
-from imagechat.domain import validation
+from imagechat.domain import limits, validation
 from imagechat.domain.errors import Unauthorized
 from imagechat.domain.models import Tenant, User
 from imagechat.storage import writes
@@ -58,6 +58,9 @@ def limit_user(request: Request, tenant: Tenant, user: User) -> None:
 
 Reader = Annotated[User | None, Depends(_reader)]
 TenantId = Annotated[str, Path()]
+ChatId = Annotated[str, Path(max_length=limits.MAX_ID_PARAMETER)]
+CommentId = Annotated[str, Path(max_length=limits.MAX_ID_PARAMETER)]
+BroadcastIdQuery = Annotated[str, Query(max_length=limits.MAX_ID_PARAMETER)]
 
 
 async def writer_of(request: Request, tenant_id: str) -> tuple[Tenant, User]:

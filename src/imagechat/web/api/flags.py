@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from imagechat.domain import moderation
 from imagechat.storage import writes
 from imagechat.web.admin_schemas import FlagComment
 from imagechat.web.api import bodies
-from imagechat.web.api.deps import ERRORS, TenantId, broadcast, perform, writer_of
+from imagechat.web.api.deps import ERRORS, CommentId, TenantId, broadcast, perform, writer_of
 
 router = APIRouter(tags=["moderation"], responses=ERRORS)
 
@@ -22,9 +20,7 @@ router = APIRouter(tags=["moderation"], responses=ERRORS)
     summary="Flag a comment for the moderators, with a reason",
     openapi_extra=bodies.documented(FlagComment),
 )
-async def flag_comment(
-    request: Request, tenantId: TenantId, commentId: Annotated[str, Path(max_length=64)]
-) -> Response:
+async def flag_comment(request: Request, tenantId: TenantId, commentId: CommentId) -> Response:
     tenant, actor = await writer_of(request, tenantId)
     body = await bodies.read(request, FlagComment)
     broadcast_id = broadcast(body.broadcastId)

@@ -23,7 +23,7 @@ async def events_since(
     _reader: Reader,
     urlId: Annotated[str, Query(max_length=limits.MAX_URL_ID * 4)],
     since: Annotated[int, Query()] = 0,
-    epoch: Annotated[str | None, Query(max_length=64)] = None,
+    epoch: Annotated[str | None, Query(max_length=limits.MAX_ID_PARAMETER)] = None,
 ) -> Response:
     if since < 0:
         raise Invalid("since must be 0 or more", "invalid_offset")

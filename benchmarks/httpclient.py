@@ -21,7 +21,9 @@ class Http:
     async def request(
         self, method: str, path: str, body: dict[str, Any], token: str = ""
     ) -> tuple[int, bytes]:
-        if self.writer is None:
+        if self.writer is None or self.reader is None or self.reader.at_eof():
+            # New, or closed by the server while idle (its keep-alive timeout): as a browser
+            # does, open a fresh connection rather than write into one that is gone.
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         data = json.dumps(body).encode()

@@ -3,9 +3,9 @@ core) that holds N subscriber connections, issues the writes, and times everythi
 
     python benchmarks/loadgen.py --config run.json --out result.json
 
-The config names the system ("imagechat", "socketio" or "websockets"), its address, the server
-process id (for CPU and RSS, read with psutil), N and the two phases. The result is one JSON
-object; fanout.py turns it into the tables.
+The config names the system ("imagechat", "socketio", "websockets" or "sendloop"), its address,
+the server process id (for CPU and RSS, read with psutil), N and the two phases. The result is
+one JSON object; fanout.py turns it into the tables.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class ImagechatWriters:
         self.count = writers
         self.clients: list[tuple[Http, str]] = []  # connection and session token
         self.errors: dict[str, int] = {}
-        self.write_seconds: list[float] = []  # REST answer times of the current phase
+        self.answered: dict[bytes, float] = {}  # broadcastId -> REST answer time, this phase
 
     async def setup(self) -> None:
         for i in range(self.count):
@@ -131,7 +131,7 @@ class ImagechatWriters:
                 self.errors[name] = self.errors.get(name, 0) + 1
                 return False
             if status == 201:
-                self.write_seconds.append(perf_counter() - sent)
+                self.answered[bid.encode()] = perf_counter() - sent
                 return True
             code = str(orjson.loads(answer).get("code", status))
             self.errors[code] = self.errors.get(code, 0) + 1
@@ -320,7 +320,7 @@ class Run:
         self.phase_active = True
         pub: dict[bytes, float] = {}
         if isinstance(self.publisher, ImagechatWriters):
-            self.publisher.write_seconds = []
+            self.publisher.answered = {}
         profiler = await self._start_profiler(name)
         wall0 = time.time()
         server0, me0, cores0 = self._cpu_snapshot()
@@ -349,6 +349,7 @@ class Run:
         latencies: list[float] = []
         missing = 0
         worst: dict[bytes, float] = {}  # per event, its slowest sampled delivery
+        first: dict[bytes, float] = {}  # per event, its fastest sampled delivery
         sampled = [conn for conn in live if conn.sampled]
         for conn in sampled:
             seen = 0
@@ -357,10 +358,13 @@ class Run:
                 if sent is not None:
                     latencies.append(t - sent)
                     worst[bid] = max(worst.get(bid, 0.0), t - sent)
+                    first[bid] = min(first.get(bid, math.inf), t - sent)
                     seen += 1
             missing += max(0, ok - seen)
         slowest = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
-        writes = sorted(getattr(self.publisher, "write_seconds", []))
+        spans = sorted(worst[bid] - first[bid] for bid in worst)
+        answered: dict[bytes, float] = getattr(self.publisher, "answered", {})
+        writes = sorted(answered[bid] for bid in pub if bid in answered)
         latencies.sort()
         latencies.extend([math.inf] * missing)
         per_conn = [conn.events for conn in live]
@@ -397,9 +401,21 @@ class Run:
             "p50_ms": percentile(latencies, 0.50) * 1000,
             "p99_ms": percentile(latencies, 0.99) * 1000,
             "max_ms": (latencies[-1] * 1000) if latencies else math.nan,
+            "span_p50_ms": percentile(spans, 0.50) * 1000,
             "slowest_events": [
                 {"published_at_s": round(pub[bid] - t0, 3), "slowest_ms": round(1000 * lat, 1)}
                 for bid, lat in slowest
+            ],
+            # Per event, in publish order: when, the REST answer, first and last sampled
+            # delivery (ms): whether a slow delivery waited for its write or for the fan-out.
+            "events": [
+                [
+                    round(sent - t0, 3),
+                    round(1000 * answered.get(bid, math.nan), 2),
+                    round(1000 * first.get(bid, math.inf), 2),
+                    round(1000 * worst.get(bid, math.inf), 2),
+                ]
+                for bid, sent in sorted(pub.items(), key=lambda kv: kv[1])
             ],
             "write_p50_ms": percentile(writes, 0.5) * 1000,
             "write_p99_ms": percentile(writes, 0.99) * 1000,

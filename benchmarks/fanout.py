@@ -374,19 +374,37 @@ from loadgen import COMMENT  # noqa: E402
 # --- one measured run ---------------------------------------------------------------------------
 
 
+def chats_per_image() -> int:
+    """imagechat's cap on conversations per image: every write of a run lands on one image."""
+    try:
+        from imagechat.domain import limits
+
+        return int(limits.MAX_CHATS_PER_IMAGE)
+    except ImportError:
+        return 500
+
+
 def plan(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    steady_seconds = args.steady_seconds or (3.0 if args.quick else 10.0)
+    steady_writes = max(1, round(steady_seconds * args.rate))
+    # The warm-up write, the burst and the steady writes all create a conversation on the one
+    # image; past the cap imagechat refuses them (422), so the burst gets what is left.
+    room = chats_per_image() - 1 - steady_writes
     if args.burst:
         burst = args.burst
     elif args.quick:
         burst = 200
     else:
         burst = max(60, min(1000, round(300_000 / n)))
-    steady_seconds = args.steady_seconds or (3.0 if args.quick else 10.0)
+    if burst > room:
+        if args.burst:
+            log(f"--burst {burst} is more than one image holds: {room} writes")
+        burst = room
     return {
         "n": n,
         "burst": burst,
         "rate": args.rate,
-        "steady_writes": max(1, round(steady_seconds * args.rate)),
+        "steady_writes": steady_writes,
         "burst_drain": 10.0 if args.quick else 40.0,
         "steady_drain": 5.0,
         "writers": args.writers,
@@ -1167,6 +1185,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", default=None, help="also write every raw result to this file")
     parser.add_argument(
+        "--report-from",
+        default=None,
+        metavar="FILE",
+        help="measure nothing: print (with --write-readme, also write) the report of the run "
+        "whose --json wrote FILE",
+    )
+    parser.add_argument(
         "--gc-threshold",
         default=None,
         metavar="A,B,C",
@@ -1207,8 +1232,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def report_again(path: str, write: bool) -> None:
+    """The report of an earlier run, from the file its --json wrote."""
+    saved = json.loads(Path(path).read_text())
+    text = report(saved["results"], saved["environment"])
+    print(text)
+    if write:
+        write_readme(text)
+        log(f"wrote {README.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.report_from:
+        report_again(args.report_from, args.write_readme)
+        return
     started = time.monotonic()
     raise_fd_limit()  # inherited by the servers and the load generator
     pin = Pinning(not args.no_pin, args.nice)

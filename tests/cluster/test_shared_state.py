@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from imagechat.domain.errors import RateLimited
 from imagechat.storage.locks import ClusterLock
 from imagechat.storage.store import Store
-from imagechat.web.ratelimit import ClusterRateLimiter, RateLimiter, limiter_for
+from imagechat.web.ratelimit import LIMITER_CLIENT, ClusterRateLimiter, RateLimiter, limiter_for
 from tests.cluster.processes import REDIS_SERVER, RedisServer
 from tests.conftest import missing_service
 
@@ -63,6 +63,33 @@ async def test_a_client_spread_over_nodes_gets_the_limit_once(
     assert refused >= 27
     assert sum(limiter.cluster_refusals for limiter in two_limiters) > 0
     two_limiters[0].check("acme|10.0.0.2")  # other keys are not affected
+
+
+async def test_closing_the_limiter_closes_its_redis_connections(redis: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    async def limiter_clients() -> int:
+        clients = await admin.client_list()
+        return sum(1 for client in clients if client.get("name") == LIMITER_CLIENT)
+
+    admin = aioredis.Redis.from_url(redis.url)
+    limiter = ClusterRateLimiter(5, 5, redis.url)
+    limiter.start()
+    try:
+        limiter.check("k")
+        for _ in range(100):  # the hit reaches Redis in the background
+            if await limiter_clients():
+                break
+            await asyncio.sleep(0.02)
+        assert await limiter_clients() == 1
+        await limiter.close()
+        for _ in range(100):
+            if not await limiter_clients():
+                break
+            await asyncio.sleep(0.02)
+        assert await limiter_clients() == 0
+    finally:
+        await admin.aclose()
 
 
 async def test_without_redis_each_node_still_limits(tmp_path: Path) -> None:

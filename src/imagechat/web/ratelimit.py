@@ -21,6 +21,7 @@ from imagechat.realtime.outbox import Outbox
 log = logging.getLogger(__name__)
 
 MAX_KEYS = 100_000
+LIMITER_CLIENT = "imagechat-limiter"  # the name its Redis connections give (CLIENT LIST)
 
 
 class TokenBucket:
@@ -99,17 +100,20 @@ class ClusterRateLimiter(RateLimiter):
         from limits import RateLimitItemPerSecond
         from limits.aio.storage import RedisStorage
         from limits.aio.strategies import SlidingWindowCounterRateLimiter
+        from redis.asyncio import ConnectionPool
 
         # A window that holds one burst and refills at `rate`: the bucket's long-run shape.
         window = max(1, round(self.burst / rate)) if rate > 0 else 1
         self._item = RateLimitItemPerSecond(max(1, round(rate * window)), window)
-        uri = "async+" + redis_url.replace("valkey", "redis", 1)
+        url = redis_url.replace("valkey", "redis", 1)
+        # Our own pool, handed to the storage, so that closing can disconnect it: the storage
+        # has no close of its own.
+        self._pool = ConnectionPool.from_url(
+            url, socket_timeout=1.0, socket_connect_timeout=1.0, client_name=LIMITER_CLIENT
+        )
+        pool: dict[str, Any] = {"connection_pool": self._pool}  # typed there as a plain option
         self._storage = RedisStorage(
-            uri,
-            implementation="redispy",
-            key_prefix="imagechat:rate",
-            socket_timeout=1.0,
-            socket_connect_timeout=1.0,
+            "async+" + url, implementation="redispy", key_prefix="imagechat:rate", **pool
         )
         self._limiter: Any = SlidingWindowCounterRateLimiter(self._storage)
         self._blocked: dict[str, float] = {}  # key -> monotonic time it may come back
@@ -137,6 +141,7 @@ class ClusterRateLimiter(RateLimiter):
 
     async def close(self) -> None:
         await self._hits.close(drain_for=0.2)
+        await self._pool.disconnect()
 
     async def _count(self, keys: list[str]) -> None:
         for key in keys:

@@ -207,27 +207,39 @@ class PeerPublisher:
             out.append((bid.encode(), client_frame(text)))
         return out
 
+    def _send(self, bid: bytes, frame: bytes, pub: dict[bytes, float]) -> bool:
+        """Publish one frame; False once the server has closed the publisher's connection."""
+        conn = self.conn
+        assert conn is not None and conn.transport is not None
+        if not conn.alive or conn.transport.is_closing():
+            key = f"publisher closed (code {conn.close_code})"
+            self.errors[key] = self.errors.get(key, 0) + 1
+            return False
+        pub[bid] = perf_counter()
+        conn.transport.write(frame)
+        return True
+
     async def burst(self, count: int, pub: dict[bytes, float]) -> int:
-        assert self.conn is not None and self.conn.transport is not None
-        frames = self._frames(count)
-        write = self.conn.transport.write
-        for bid, frame in frames:
-            pub[bid] = perf_counter()
-            write(frame)
+        assert self.conn is not None
+        sent = 0
+        for bid, frame in self._frames(count):
+            if not self._send(bid, frame, pub):
+                break
+            sent += 1
             await self.conn.writable()
-        return count
+        return sent
 
     async def steady(self, count: int, rate: float, pub: dict[bytes, float]) -> int:
-        assert self.conn is not None and self.conn.transport is not None
-        frames = self._frames(count)
+        sent = 0
         start = perf_counter()
-        for i, (bid, frame) in enumerate(frames):
+        for i, (bid, frame) in enumerate(self._frames(count)):
             delay = start + i / rate - perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            pub[bid] = perf_counter()
-            self.conn.transport.write(frame)
-        return count
+            if not self._send(bid, frame, pub):
+                break
+            sent += 1
+        return sent
 
     async def close(self) -> None:
         if self.conn is not None:

@@ -117,9 +117,7 @@ def postgres_database_url() -> Iterator[str]:
         yield url
     finally:
         with contextlib.suppress(Exception):
-            run_apart(
-                _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            )
+            run_apart(_admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _asyncpg_url(url: str) -> str:

@@ -57,9 +57,7 @@ async def test_metrics_refuse_other_addresses_without_a_token(
             assert_error(await client.get("/metrics", headers=bearer), 403, "metrics_forbidden")
 
 
-async def test_metrics_want_the_token_when_one_is_set(
-    make_app_client: Any, store: Store
-) -> None:
+async def test_metrics_want_the_token_when_one_is_set(make_app_client: Any, store: Store) -> None:
     async with make_app_client(store, metrics_token="s3cret") as client:
         assert_error(await client.get("/metrics"), 401, "unauthorized")
         wrong = {"Authorization": "Bearer nope"}

@@ -15,9 +15,7 @@ from imagechat.realtime.writer import SLOW_CONSUMER, Writer, WriterClosed
 
 
 def event(offset: int, tenant: str = "t") -> EventFrame:
-    return EventFrame.of(
-        tenant, offset, orjson.dumps({"type": "new-image-chat", "offset": offset})
-    )
+    return EventFrame.of(tenant, offset, orjson.dumps({"type": "new-image-chat", "offset": offset}))
 
 
 class Peer:

@@ -587,6 +587,7 @@ def medians(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         good.sort(key=lambda r: r["burst"]["events_per_second"])
         chosen = dict(good[(len(good) - 1) // 2])
         chosen["repeats"] = [r["burst"]["events_per_second"] for r in good]
+        chosen["steady_p99s"] = [r["steady"]["p99_ms"] for r in good]
         chosen["repeat_results"] = len(runs)
         out.append(chosen)
     return out
@@ -640,6 +641,15 @@ def spread(r: dict[str, Any]) -> str:
     if len(rates) < 2:
         return ""
     return f" ({min(rates) / 1000:.0f}–{max(rates) / 1000:.0f} k, {len(rates)} runs)"
+
+
+def p99_spread(r: dict[str, Any]) -> str:
+    """The steady p99 of the row's run, with " (min–max)" of the repeated runs."""
+    values = r.get("steady_p99s") or []
+    text = fmt_ms(r["steady"]["p99_ms"])
+    if len(values) < 2:
+        return text
+    return f"{text} ({fmt_ms(min(values))}–{fmt_ms(max(values))})"
 
 
 def row(*cells: Any) -> str:
@@ -697,11 +707,12 @@ def tables(results: list[dict[str, Any]]) -> str:
     lines += [
         "",
         "Steady 10 writes/s. Publish → receive over the sampled subscribers (up to 50, spread "
-        "over the fan-out order); an event not delivered within the drain time counts as lost. "
-        "Spread is, per event, its last sampled delivery minus its first (the median over the "
-        "events): how long one fan-out took to reach the sampled subscribers. REST write is the "
-        "time imagechat took to answer the write. Stolen is the larger share of a pinned core's "
-        "time the hypervisor gave to other machines during the phase.",
+        "over the fan-out order); an event not delivered within the drain time counts as lost; "
+        "with --repeat, the range of the runs' p99 in brackets. Spread is, per event, its last "
+        "sampled delivery minus its first (the median over the events): how long one fan-out "
+        "took to reach the sampled subscribers. REST write is the time imagechat took to answer "
+        "the write. Stolen is the larger share of a pinned core's time the hypervisor gave to "
+        "other machines during the phase.",
         "",
         *header(
             "system",
@@ -735,7 +746,7 @@ def tables(results: list[dict[str, Any]]) -> str:
                 f"{r['n']:,}",
                 f"{s['published']:,}",
                 fmt_ms(s["p50_ms"]),
-                fmt_ms(s["p99_ms"]),
+                p99_spread(r),
                 fmt_ms(s["max_ms"]),
                 fmt_ms(s.get("span_p50_ms")),
                 fmt_num(s["frames_per_event"], 3),
@@ -932,12 +943,8 @@ def transport_targets(results: list[dict[str, Any]]) -> str:
                 row(
                     f"steady 10 writes/s, publish → receive p99 ({name}, {label}): "
                     f"≤ {t['steady_p99_ms']:.0f} ms",
-                    f"{fmt_ms(p99)} ms"
-                    + (
-                        f" (floor: the bare send loop's {fmt_ms(floor['steady']['p99_ms'])} ms)"
-                        if floor is not None
-                        else ""
-                    ),
+                    f"{p99_spread(r)} ms"
+                    + (f" (floor: the bare send loop's {p99_spread(floor)} ms)" if floor else ""),
                     verdict(p99 <= t["steady_p99_ms"], f"{fmt_ms(p99 - t['steady_p99_ms'])} ms"),
                 )
             )

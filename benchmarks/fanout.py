@@ -374,22 +374,14 @@ from loadgen import COMMENT  # noqa: E402
 # --- one measured run ---------------------------------------------------------------------------
 
 
-def chats_per_image() -> int:
-    """imagechat's cap on conversations per image: every write of a run lands on one image."""
-    try:
-        from imagechat.domain import limits
-
-        return int(limits.MAX_CHATS_PER_IMAGE)
-    except ImportError:
-        return 500
-
-
 def plan(n: int, args: argparse.Namespace) -> dict[str, Any]:
     steady_seconds = args.steady_seconds or (3.0 if args.quick else 10.0)
     steady_writes = max(1, round(steady_seconds * args.rate))
     # The warm-up write, the burst and the steady writes all create a conversation on the one
     # image; past the cap imagechat refuses them (422), so the burst gets what is left.
-    room = chats_per_image() - 1 - steady_writes
+    from imagechat.domain.limits import MAX_CHATS_PER_IMAGE
+
+    room = MAX_CHATS_PER_IMAGE - 1 - steady_writes
     if args.burst:
         burst = args.burst
     elif args.quick:

@@ -21,11 +21,11 @@ class Http:
     async def request(
         self, method: str, path: str, body: dict[str, Any], token: str = ""
     ) -> tuple[int, bytes]:
-        if self.writer is None or self.reader is None or self.reader.at_eof():
+        if self.reader is None or self.reader.at_eof():
             # New, or closed by the server while idle (its keep-alive timeout): as a browser
             # does, open a fresh connection rather than write into one that is gone.
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+        assert self.writer is not None
         data = json.dumps(body).encode()
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
         self.writer.write(

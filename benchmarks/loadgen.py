@@ -376,7 +376,7 @@ class Run:
         slowest = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
         spans = sorted(worst[bid] - first[bid] for bid in worst)
         answered: dict[bytes, float] = getattr(self.publisher, "answered", {})
-        writes = sorted(answered[bid] for bid in pub if bid in answered)
+        writes = sorted(answered.values())
         latencies.sort()
         latencies.extend([math.inf] * missing)
         per_conn = [conn.events for conn in live]

@@ -16,14 +16,11 @@ frame closes) and nothing more: it is a measuring stick, not a server.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
-import contextlib
 import hashlib
-import resource
 
-import uvloop
+from peer_cli import serve_on_uvloop
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SUBSCRIBED = b'{"type":"subscribed","tenantId":"bench","urlId":"img"}'
@@ -125,15 +122,7 @@ async def run(host: str, port: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(run(args.host, args.port))
+    serve_on_uvloop(__doc__, run)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,13 @@ usual shape of a live-comments feature built on Socket.IO.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import resource
 from typing import Any
 
 import socketio
 import uvloop
 from aiohttp import web
-
-
-def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+from peer_cli import address, raise_fd_limit
 
 
 def build_app() -> web.Application:
@@ -52,10 +45,7 @@ def build_app() -> web.Application:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = address(__doc__)
     raise_fd_limit()
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)

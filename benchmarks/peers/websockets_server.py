@@ -9,11 +9,7 @@ message it sends is handed as is to `websockets.broadcast()` for all subscribers
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import resource
-
-import uvloop
+from peer_cli import serve_on_uvloop
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -52,15 +48,7 @@ async def run(host: str, port: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(run(args.host, args.port))
+    serve_on_uvloop(__doc__, run)
 
 
 if __name__ == "__main__":

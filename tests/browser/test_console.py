@@ -69,6 +69,10 @@ def test_sign_in_and_usage_charts(pages: Any, server: Any, ui: Any) -> None:
     # "Now": the demo page open in the other tab is a connection watching this image.
     expect(console.locator("[data-now=connections]")).to_have_text("1")
     expect(console.locator("main")).to_contain_text(url_id)
+    # Its style block applies under its policy (allowed by hash, with no 'unsafe-inline').
+    header = console.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+    assert header == "rgb(29, 35, 48)"
+    assert not [line for line in pages.console if "Content Security Policy" in line]
     shoot(console, "usage")
 
 

@@ -4,6 +4,8 @@ nothing from anywhere but this server."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import uuid
 
@@ -126,6 +128,20 @@ async def test_every_html_page_has_a_content_security_policy(
         assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, path
         assert policy["frame-ancestors"] == ["'none'"], path
         assert answer.headers["x-frame-options"] == "DENY", path
+
+
+async def test_the_console_allows_its_own_style_block_and_nothing_inline(
+    server: LiveServer, http: httpx.AsyncClient
+) -> None:
+    answer = await http.get("/admin/login")
+    assert answer.status_code == 200
+    styles = _directives(answer.headers["content-security-policy"])["style-src"]
+    assert "'unsafe-inline'" not in styles
+    blocks = re.findall(r"<style>(.*?)</style>", answer.text, re.S)
+    assert len(blocks) == 1
+    digest = base64.b64encode(hashlib.sha256(blocks[0].encode()).digest()).decode()
+    assert styles == [f"'sha256-{digest}'"]
+    assert " style=" not in answer.text
 
 
 def test_shipped_pages_allow_exactly_their_own_inline_blocks() -> None:

@@ -374,7 +374,7 @@ async def moderation_page(request: Request) -> Response:
         '<form method="post" action="/admin/do/settings">'
         f"{hidden('csrf', csrf)}{hidden('back', back)}"
         f'<label>Hide a comment on its own after <input type="number" name="autoHideFlags" min="0" '
-        f'max="1000" value="{esc(hide_after)}" style="width:5em"> flags</label> '
+        f'max="1000" value="{esc(hide_after)}" class="narrow"> flags</label> '
         '<span class="muted">(0: never)</span> <button>Save</button></form>'
     )
     body = (

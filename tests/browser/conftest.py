@@ -193,6 +193,18 @@ class ServerProcess:
         assert answer.status_code == 200, answer.text
         assert answer.json()["readOnly"] is read_only
 
+    def site_read_only(self, read_only: bool) -> None:
+        """Makes the whole demo site read-only (or writable again) through the admin API."""
+        assert httpx is not None
+        answer = httpx.patch(
+            self.api("/admin/settings"),
+            json={"readOnly": read_only},
+            headers={"X-API-Key": self.demo_api_secret()},
+            timeout=5.0,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["readOnly"] is read_only
+
     def chats(self, url_id: str) -> list[dict[str, Any]]:
         assert httpx is not None
         answer = httpx.get(self.api("/chats"), params={"urlId": url_id}, timeout=5.0)

@@ -1,6 +1,7 @@
 """An image locked and unlocked through the admin API while a widget is open on it: the widget
 turns read-only live and back, without a reload and without losing what was typed; a write the
-server refuses as read-only does the same."""
+server refuses as read-only does the same; and the whole site switched to read-only and back
+reaches an open widget the same way."""
 
 from __future__ import annotations
 
@@ -93,6 +94,27 @@ def test_a_lock_turns_an_open_widget_read_only_live_and_back(
     assert created != chat_id
     bodies = [comment["body"] for comment in server.comments(chat_id)]
     assert bodies == ["written before the lock", "a reply after the unlock"]
+    assert len(server.chats(url_id)) == 2
+
+
+def test_a_site_wide_read_only_switch_reaches_an_open_widget_live_and_back(
+    pages: Any, server: Any, ui: Any, remember_name: Any
+) -> None:
+    page, url_id = _demo_as_rita(pages, ui, remember_name)
+    server.create_chat(url_id, 60, 60, "written before the switch")
+    note = page.locator(".imagechat-readonly")
+    composer = page.locator(".imagechat-composer")
+    expect(page.locator("button.imagechat-marker")).to_have_count(1, timeout=2000)
+    expect(note).to_be_hidden()
+    try:
+        server.site_read_only(True)
+        expect(note).to_be_visible(timeout=5000)
+        ui.click_image(page, 0.5, 0.5)
+        expect(composer).to_be_hidden()
+    finally:
+        server.site_read_only(False)
+    expect(note).to_be_hidden(timeout=5000)
+    ui.create_marker(page, 0.3, 0.4, "written after the switch")
     assert len(server.chats(url_id)) == 2
 
 

@@ -7,6 +7,7 @@ list with its search and filters, settings, the secret and the SSO helper.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -320,6 +321,55 @@ async def test_unlocking_an_image_of_a_read_only_site_tells_viewers_it_stays_rea
     assert snapshot["readOnly"] is True
     events = (await api.events(epoch=snapshot["epoch"], since=0))["events"]
     assert [e["readOnly"] for e in events] == [True, True]  # but writes stay refused
+
+
+async def test_a_site_wide_read_only_change_is_logged_on_every_unlocked_image(api: Api) -> None:
+    key = api.tenant.api_secret
+    token = await api.guest()
+    await api.create_chat(token)
+    await api.create_chat(token, url_id="image-2")
+    mod = await moderator(api)
+    lock = {"urlId": "image-2", "readOnly": True, "broadcastId": new_bid()}
+    assert (await api.post("/admin/images/read-only", json=lock, token=mod)).status_code == 200
+    before = {url_id: await api.chats(url_id) for url_id in ("image-1", "image-2")}
+
+    async def since_before(url_id: str) -> list[dict[str, Any]]:
+        head = before[url_id]
+        found = await api.events(url_id, epoch=head["epoch"], since=head["offset"])
+        return list(found["events"])
+
+    changed = await api.patch("/admin/settings", json={"readOnly": True}, api_key=key)
+    assert changed.status_code == 200, changed.text
+    [event] = await since_before("image-1")
+    assert event["type"] == "image-updated" and event["readOnly"] is True
+    assert await since_before("image-2") == []  # locked: read-only before and after
+    # The same value again changes nothing and says nothing.
+    assert (await api.patch("/admin/settings", json={"readOnly": True}, api_key=key)).is_success
+    assert len(await since_before("image-1")) == 1
+    assert (await api.patch("/admin/settings", json={"readOnly": False}, api_key=key)).is_success
+    assert [e["readOnly"] for e in await since_before("image-1")] == [True, False]
+    assert (await api.chats("image-1"))["readOnly"] is False
+    assert (await api.chats("image-2"))["readOnly"] is True
+
+
+async def test_racing_site_switches_leave_the_image_saying_the_state_that_won(api: Api) -> None:
+    """Parallel switches (separate connections on PostgreSQL): whatever order they commit in,
+    the image's last image-updated says what its snapshot says."""
+    key = api.tenant.api_secret
+    await api.create_chat(await api.guest())
+    for _ in range(3):
+        answers = await asyncio.gather(
+            *(
+                api.patch("/admin/settings", json={"readOnly": value}, api_key=key)
+                for value in (True, False, True, False, True)
+            )
+        )
+        assert all(answer.status_code == 200 for answer in answers), answers
+        snapshot = await api.chats()
+        events = (await api.events(epoch=snapshot["epoch"], since=0))["events"]
+        updates = [event for event in events if event["type"] == "image-updated"]
+        assert updates, "some switch changed the state"
+        assert updates[-1]["readOnly"] is snapshot["readOnly"]
 
 
 async def test_lock_refusals(api: Api) -> None:

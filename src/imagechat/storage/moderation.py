@@ -121,7 +121,9 @@ class Moderation:
         private: bool | None = None,
         readonly: bool | None = None,
         auto_hide_flags: int | None = None,
-    ) -> None:
+    ) -> bool:
+        """Change what is given; True when the site's read-only state changed (its open
+        widgets are to be told: see web/site_read_only.py)."""
         values: dict[str, Any] = {}
         if origins is not None:
             checked = [validation.origin(origin) for origin in origins]
@@ -130,7 +132,13 @@ class Moderation:
             values["private"] = private
         if readonly is not None:
             values["readonly"] = readonly
+        changed = False
         async with self._tx.write() as conn:
+            if readonly is not None:
+                before = await conn.scalar(  # locked: racing changes take turns
+                    sa.select(tenants.c.readonly).where(tenants.c.id == tenant.id).with_for_update()
+                )
+                changed = before is not None and bool(before) != readonly
             if values:
                 await conn.execute(
                     sa.update(tenants).where(tenants.c.id == tenant.id).values(values)
@@ -148,3 +156,4 @@ class Moderation:
                         )
                     )
         self._cache.forget(tenant.id)
+        return changed

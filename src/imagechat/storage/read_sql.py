@@ -19,6 +19,8 @@ IMAGE_CHATS = (
     f"SELECT {CHAT_COLUMNS} FROM {CHATS_WITH_AUTHORS}"
     " WHERE c.tenant_id = ? AND c.url_id = ? ORDER BY c.created_at, c.id"
 )
+# Images whose widgets a site-wide read-only change reaches (a locked one stays read-only).
+UNLOCKED_IMAGES = "SELECT url_id FROM channels WHERE tenant_id = ? AND locked = FALSE ORDER BY id"
 CHAT = f"SELECT {CHAT_COLUMNS} FROM {CHATS_WITH_AUTHORS} WHERE c.tenant_id = ? AND c.id = ?"
 # A hidden comment is for moderators' eyes only (admin_sql.py reads it).
 THREAD = (

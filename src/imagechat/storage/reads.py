@@ -60,6 +60,10 @@ class Reads:
     async def chat_with_comments(self, tenant: Tenant, chat_id: str) -> tuple[Chat, list[Comment]]:
         return await self._driver.read(_thread(tenant, chat_id))
 
+    async def unlocked_images(self, tenant: Tenant) -> list[str]:
+        """The url ids of the site's images that no moderator locked, oldest first."""
+        return await self._driver.read(_unlocked_images(tenant))
+
     async def history(self, tenant: Tenant, url_id: str, epoch: str | None, since: int) -> History:
         """What a client at (epoch, since) missed: every event, or `recovered: false`."""
         return await self._driver.read(_history(tenant, url_id, epoch, since, self.max_replay))
@@ -109,6 +113,11 @@ def _snapshot(tenant: Tenant, url_id: str) -> Steps[Snapshot]:
     found = yield from every(sql.IMAGE_CHATS, tenant.id, url_id)
     chats = [rows.chat(row) for row in found]
     return Snapshot(url_id, head.epoch, head.top_offset, chats, head.locked)
+
+
+def _unlocked_images(tenant: Tenant) -> Steps[list[str]]:
+    found = yield from every(sql.UNLOCKED_IMAGES, tenant.id)
+    return [str(row["url_id"]) for row in found]
 
 
 def _thread(tenant: Tenant, chat_id: str) -> Steps[tuple[Chat, list[Comment]]]:

@@ -110,6 +110,9 @@ class Store:
     async def chat_with_comments(self, tenant: Tenant, chat_id: str) -> tuple[Chat, list[Comment]]:
         return await self.reads.chat_with_comments(tenant, chat_id)
 
+    async def unlocked_images(self, tenant: Tenant) -> list[str]:
+        return await self.reads.unlocked_images(tenant)
+
     async def history(self, tenant: Tenant, url_id: str, epoch: str | None, since: int) -> History:
         return await self.reads.history(tenant, url_id, epoch, since)
 

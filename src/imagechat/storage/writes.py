@@ -58,6 +58,7 @@ class Tx:
         self.now = moment
         self.max_replay = max_replay
         self.channel_id = 0
+        self.locked = False
         self.epoch = ""
         self.offset = 0
 
@@ -72,6 +73,7 @@ class Tx:
         if self.actor is not None:
             moderation.may_write_image(self.actor, bool(head["locked"]))
         self.channel_id, self.epoch = int(head["id"]), str(head["epoch"])
+        self.locked = bool(head["locked"])
         self.offset = int(head["top_offset"])
         if head["chat_count"] > limits.MAX_CHATS_PER_IMAGE:
             raise Invalid(
@@ -596,17 +598,41 @@ def lock_image(actor: User, broadcast_id: str, url_id: str, read_only: bool) -> 
 
     def apply(tx: Tx) -> Steps[_Change]:
         moderation.may_moderate(actor)
-        offset = yield from tx.take_offset(url_id)
+        yield from tx.take_offset(url_id)
         yield from run(sql.LOCK_IMAGE, read_only, tx.channel_id)
         # Viewers learn whether their writes are refused now, as the snapshot's readOnly says:
         # unlocking an image of a read-only site leaves it read-only for them.
         refused = read_only or tx.tenant.readonly
-        return _Change(
-            status=200,
-            url_id=url_id,
-            event=moderation.image_updated(tx.position(url_id), broadcast_id, refused),
-            answer={"urlId": url_id, "readOnly": read_only, "offset": offset},
-        )
+        return _image_updated(tx, url_id, broadcast_id, refused, read_only)
+
+    return apply
+
+
+def _image_updated(
+    tx: Tx, url_id: str, broadcast_id: str, refused: bool, answered: bool
+) -> _Change:
+    """An image's `image-updated` (`refused`: people's writes on it are refused now); the
+    write's answer says `answered` as its `readOnly`."""
+    return _Change(
+        status=200,
+        url_id=url_id,
+        event=moderation.image_updated(tx.position(url_id), broadcast_id, refused),
+        answer={"urlId": url_id, "readOnly": answered, "offset": tx.offset},
+    )
+
+
+def announce_site_read_only(actor: User, broadcast_id: str, url_id: str) -> Operation:
+    """The site went read-only or writable again: an `image-updated` for one image, so that
+    its open widgets (and any that recover from an earlier offset) learn it without reload."""
+
+    def apply(tx: Tx) -> Steps[_Change]:
+        moderation.may_administer(actor)
+        yield from tx.take_offset(url_id)
+        # The site's state as committed now, not as this request's cached tenant has it: when
+        # two changes race, each image's last event says the state that won.
+        site = yield from one(sql.SITE_READONLY, tx.tenant.id)
+        refused = tx.locked or bool(site is not None and site["readonly"])
+        return _image_updated(tx, url_id, broadcast_id, refused, refused)
 
     return apply
 

@@ -23,6 +23,7 @@ from imagechat.storage import writes
 from imagechat.web import auth
 from imagechat.web.admin import pages, session
 from imagechat.web.admin.html import esc, page
+from imagechat.web.api import site_read_only
 from imagechat.web.api.admin import sso_check
 from imagechat.web.api.deps import perform
 from imagechat.web.services import services
@@ -259,13 +260,15 @@ async def _settings(request: Request, console: session.Console, form: Form) -> R
             raise Invalid("autoHideFlags must be a whole number", "invalid_auto_hide") from None
     full = form.get("full") == "1"
     origins = [line.strip() for line in form.get("origins", "").splitlines() if line.strip()]
-    await services(request).store.moderation.update_settings(
+    read_only_changed = await services(request).store.moderation.update_settings(
         console.tenant,
         origins=origins if full else None,
         private=form.get("private") == "1" if full else None,
         readonly=form.get("readOnly") == "1" if full else None,
         auto_hide_flags=hide_after,
     )
+    if read_only_changed:
+        await site_read_only.announce(request, console.tenant, console.user)
     return _back(form, "saved")
 
 

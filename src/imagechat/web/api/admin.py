@@ -19,7 +19,7 @@ from imagechat.storage import writes
 from imagechat.storage.admin_reads import STATUSES, Search
 from imagechat.web import auth
 from imagechat.web.admin_schemas import BanUser, LockImage, Moderate, SiteSettings, SsoHash
-from imagechat.web.api import bodies
+from imagechat.web.api import bodies, site_read_only
 from imagechat.web.api.deps import (
     ERRORS,
     ChatId,
@@ -217,10 +217,10 @@ async def get_settings(request: Request, tenant: CurrentTenant) -> dict[str, Any
     openapi_extra=bodies.documented(SiteSettings),
 )
 async def change_settings(request: Request, tenant: CurrentTenant) -> dict[str, Any]:
-    admin(request, tenant)
+    actor = admin(request, tenant)
     body = await bodies.read(request, SiteSettings)
     store = services(request).store
-    await store.moderation.update_settings(
+    read_only_changed = await store.moderation.update_settings(
         tenant,
         origins=body.origins,
         private=body.private,
@@ -229,6 +229,8 @@ async def change_settings(request: Request, tenant: CurrentTenant) -> dict[str, 
         if body.autoHideFlags is None
         else moderation.auto_hide_flags(body.autoHideFlags),
     )
+    if read_only_changed:
+        await site_read_only.announce(request, tenant, actor)
     return await settings_of(request, await auth.load_tenant(store, tenant.id))
 
 

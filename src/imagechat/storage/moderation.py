@@ -2,7 +2,9 @@
 threshold, the site's own settings (origins, private, read-only) and its secret.
 
 None of these is an event of an image; they take effect on the next request (the tenant
-cache is told at once on this node, and forgets on its own within seconds elsewhere).
+cache is told at once on this node, and forgets on its own within seconds elsewhere). When the
+site's read-only state changes, `update_settings` says so, for its caller to tell the open
+widgets (an event on each image).
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class Moderation:
         auto_hide_flags: int | None = None,
     ) -> bool:
         """Change what is given; True when the site's read-only state changed (its open
-        widgets are to be told: see web/site_read_only.py)."""
+        widgets are then to be told)."""
         values: dict[str, Any] = {}
         if origins is not None:
             checked = [validation.origin(origin) for origin in origins]

@@ -292,3 +292,27 @@ async def test_ids_are_64_bit(nodes: tuple[Store, Store]) -> None:
         ("channels", "id"): "bigint",
         ("events", "channel_id"): "bigint",
     }
+
+
+async def test_an_unlock_says_the_site_state_another_node_committed(
+    nodes: tuple[Store, Store], pg_tenant: Tenant
+) -> None:
+    """A node's tenant is cached: after another node made the site read-only, an unlock on
+    the first still tells viewers that their writes are refused."""
+    here, there = nodes
+    stale = pg_tenant  # as `here` knows it: writable
+    await _new_chat(here, stale, "img")
+    assert await there.moderation.update_settings(pg_tenant, readonly=True)
+    for read_only in (True, False):
+        answer = await _write(
+            here,
+            stale,
+            MOD,
+            "lock_image",
+            lambda b, r=read_only: writes.lock_image(MOD, b, "img", r),
+        )
+        assert answer["readOnly"] is read_only  # the answer says the lock
+    history = await here.history(stale, "img", None, 0)
+    assert history.recovered
+    updates = [orjson.loads(e) for e in history.events]
+    assert [e["readOnly"] for e in updates if e["type"] == "image-updated"] == [True, True]

@@ -600,24 +600,32 @@ def lock_image(actor: User, broadcast_id: str, url_id: str, read_only: bool) -> 
         moderation.may_moderate(actor)
         yield from tx.take_offset(url_id)
         yield from run(sql.LOCK_IMAGE, read_only, tx.channel_id)
-        # Viewers learn whether their writes are refused now, as the snapshot's readOnly says:
-        # unlocking an image of a read-only site leaves it read-only for them.
-        refused = read_only or tx.tenant.readonly
-        return _image_updated(tx, url_id, broadcast_id, refused, read_only)
+        # The answer says the lock; viewers learn whether their writes are refused (unlocking
+        # an image of a read-only site leaves it read-only for them).
+        return (yield from _image_updated(tx, url_id, broadcast_id, read_only, read_only))
 
     return apply
 
 
 def _image_updated(
-    tx: Tx, url_id: str, broadcast_id: str, refused: bool, answered: bool
-) -> _Change:
-    """An image's `image-updated` (`refused`: people's writes on it are refused now); the
-    write's answer says `answered` as its `readOnly`."""
+    tx: Tx, url_id: str, broadcast_id: str, locked: bool, answered: bool | None = None
+) -> Steps[_Change]:
+    """An image's `image-updated`, saying what its snapshot's readOnly would say now: whether
+    people's writes on it are refused, by its lock or by the site's state as committed now
+    (not as the request's cached tenant has it: when a lock and a site switch race, each
+    image's last event says the state that won). The write's answer says `answered` as its
+    readOnly, or the same as the event."""
+    site = yield from one(sql.SITE_READONLY, tx.tenant.id)
+    refused = locked or bool(site is not None and site["readonly"])
     return _Change(
         status=200,
         url_id=url_id,
         event=moderation.image_updated(tx.position(url_id), broadcast_id, refused),
-        answer={"urlId": url_id, "readOnly": answered, "offset": tx.offset},
+        answer={
+            "urlId": url_id,
+            "readOnly": refused if answered is None else answered,
+            "offset": tx.offset,
+        },
     )
 
 
@@ -628,11 +636,7 @@ def announce_site_read_only(actor: User, broadcast_id: str, url_id: str) -> Oper
     def apply(tx: Tx) -> Steps[_Change]:
         moderation.may_administer(actor)
         yield from tx.take_offset(url_id)
-        # The site's state as committed now, not as this request's cached tenant has it: when
-        # two changes race, each image's last event says the state that won.
-        site = yield from one(sql.SITE_READONLY, tx.tenant.id)
-        refused = tx.locked or bool(site is not None and site["readonly"])
-        return _image_updated(tx, url_id, broadcast_id, refused, refused)
+        return (yield from _image_updated(tx, url_id, broadcast_id, tx.locked))
 
     return apply
 

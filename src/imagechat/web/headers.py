@@ -46,6 +46,11 @@ def page_policy(*, scripts: str = "", styles: str = "", images: str = "", connec
     )
 
 
+def inline_source(block: str) -> str:
+    """The CSP source that allows one inline `<script>` or `<style>` block: its SHA-256."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+
+
 def shipped_page_policy(html: str) -> str:
     """The policy of a page shipped with the package: its inline blocks allowed by hash.
 
@@ -54,11 +59,8 @@ def shipped_page_policy(html: str) -> str:
     """
 
     def hashes(pattern: re.Pattern[str]) -> str:
-        found = {
-            base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
-            for block in pattern.findall(html)
-        }
-        return "".join(f" 'sha256-{digest}'" for digest in sorted(found))
+        found = {inline_source(block) for block in pattern.findall(html)}
+        return "".join(f" {source}" for source in sorted(found))
 
     return page_policy(
         scripts=hashes(_INLINE_SCRIPT), styles=hashes(_INLINE_STYLE), images=" https:"

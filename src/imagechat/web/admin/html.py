@@ -7,13 +7,13 @@ shown as the characters it is.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse
+
+from imagechat.web.headers import inline_source
 
 NAV = (
     ("usage", "Usage", "/admin/usage"),
@@ -52,10 +52,9 @@ code{background:#eef0f4;padding:.1rem .3rem;border-radius:4px;word-break:break-a
 # No script at all, and nothing from elsewhere: the page works with forms and links alone.
 # Its one style block is allowed by its hash, so neither an injected <style> nor a style
 # attribute (no page of the console has one) would apply.
-STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; img-src 'self' data:; "
+        f"default-src 'none'; style-src {inline_source(STYLE)}; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",

@@ -19,12 +19,9 @@ from imagechat.web.api.deps import perform
 from imagechat.web.services import services
 
 
-async def announce(request: Request, tenant: Tenant, actor: User) -> int:
-    """One `image-updated` per unlocked image of the site; how many images were told."""
-    told = 0
+async def announce(request: Request, tenant: Tenant, actor: User) -> None:
+    """One `image-updated` per unlocked image of the site, each its own write."""
     for url_id in await services(request).store.unlocked_images(tenant):
         bid = str(uuid.uuid4())
         operation = writes.announce_site_read_only(actor, bid, url_id)
         await perform(request, tenant, actor, bid, "site_read_only", operation)
-        told += 1
-    return told
